@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# Helpers for the bench/ scripts. Source it; it defines functions only, apart
+# from defaulting the libpq environment (PGHOST, PGPORT, PGUSER).
+
+export PGHOST="${PGHOST:-127.0.0.1}"
+export PGPORT="${PGPORT:-5432}"
+export PGUSER="${PGUSER:-postgres}"
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+warn() { printf '[bench %(%H:%M:%S)T] WARNING: %s\n' -1 "$*" >&2; }
+
+# psql that never reads ~/.psqlrc, is quiet and stops at the first error.
+# Usage: pg DB [psql args...]
+pg() {
+  local db="$1"
+  shift
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# One value, unaligned, no header. Usage: pg_val DB SQL
+pg_val() { pg "$1" -At -c "$2"; }
+
+# Current time in seconds with microseconds (bash 5 $EPOCHREALTIME).
+now() { printf '%s\n' "${EPOCHREALTIME/,/.}"; }
+
+# Seconds between two now() values, 3 decimals. Usage: elapsed T0 T1
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# Median of the numbers given as arguments (mean of the middle two if even).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '
+    { v[NR] = $1 }
+    END {
+      if (NR == 0) exit 1
+      if (NR % 2) printf "%.3f", v[(NR + 1) / 2]
+      else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2
+    }'
+}
+
+# a / b formatted as "1.23x", or "-" when either is missing or b is zero.
+ratio() {
+  if [[ -z "${1:-}" || -z "${2:-}" ]]; then
+    printf -- '-'
+    return
+  fi
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) printf "-"; else printf "%.2fx", a / b }'
+}
+
+db_exists() {
+  [[ "$(pg_val postgres "SELECT 1 FROM pg_database WHERE datname = '$1'")" == 1 ]]
+}
+
+ensure_db() {
+  if ! db_exists "$1"; then
+    log "creating database $1"
+    pg postgres -c "CREATE DATABASE \"$1\"" || return 1
+  fi
+}
+
+# DDL of the benchmark table. Usage: data_fact_ddl [pk|nopk]
+data_fact_ddl() {
+  local pk=""
+  [[ "${1:-pk}" == pk ]] && pk=" PRIMARY KEY"
+  cat <<SQL
+CREATE TABLE public.data_fact (
+  uuid uuid${pk},
+  "timestamp" timestamptz,
+  value double precision,
+  fuel_id int,
+  region_id int,
+  power_id int,
+  date_id int,
+  time_id int
+)
+SQL
+}
+
+# Row count of public.data_fact in DB, or empty if the table is missing.
+data_fact_count() {
+  local exists
+  exists="$(pg_val "$1" "SELECT to_regclass('public.data_fact') IS NOT NULL" 2>/dev/null)" || return 1
+  [[ "$exists" == t ]] || return 1
+  pg_val "$1" "SELECT count(*) FROM public.data_fact"
+}
+
+# "t" if public.data_fact in DB has a primary key.
+data_fact_has_pk() {
+  pg_val "$1" "SELECT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = to_regclass('public.data_fact') AND contype = 'p')" 2>/dev/null
+}
+
+drop_data_fact() { pg "$1" -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS public.data_fact"; }
+
+# Flush dirty buffers so one contender's writes are not paid by the next.
+checkpoint() { pg postgres -c "CHECKPOINT" >/dev/null 2>&1 || true; }

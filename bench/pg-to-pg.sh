@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# PostgreSQL -> PostgreSQL copy benchmark: ferry against the raw tools.
+#
+#   bash bench/pg-to-pg.sh
+#   BENCH_ROWS=200000 BENCH_ROUNDS=1 bash bench/pg-to-pg.sh    # quick try
+#
+# Prints figures; it is not a test. A contender that fails is shown as
+# "FAILED (exit N)" and skipped in later rounds; the script itself only exits
+# non-zero when it cannot prepare the data (PostgreSQL unreachable, bad env).
+# See bench/README.md for what each line means.
+#
+# Environment (all optional):
+#   PGHOST PGPORT PGUSER    server to use (default 127.0.0.1, 5432, postgres)
+#   BENCH_ROWS              rows in the source table (default 5183352)
+#   BENCH_ROUNDS            rounds; each round runs every contender once (default 3);
+#                           0 only prepares the source table
+#   BENCH_CONTENDERS        which contenders, e.g. "a b c" (default "a b c d")
+#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default 4)
+#   FERRY_BIN               ferry's entry point, run with node (default bin/ferry.js)
+#   BENCH_TIMEOUT           seconds before one contender run is killed (default 0 = never)
+#   BENCH_RSS_INTERVAL_MS   ferry memory sampling interval (default 100)
+#   BENCH_GNU_TIME          1/0: also measure ferry with GNU time if present (default 1)
+#   BENCH_KEEP              1: keep the temp dir (job file, logs) at the end
+
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+SRC_DB=ferry_bench_src
+DST_DB=ferry_bench_dst
+ROWS="${BENCH_ROWS:-5183352}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+PARALLEL="${FERRY_PARALLEL:-4}"
+FERRY_BIN="${FERRY_BIN:-bin/ferry.js}"
+TIMEOUT="${BENCH_TIMEOUT:-0}"
+RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"
+BENCH_CONTENDERS="${BENCH_CONTENDERS:-a b c d}"
+read -r -a CONTENDERS <<<"${BENCH_CONTENDERS//,/ }"
+
+for v in ROWS ROUNDS PARALLEL TIMEOUT RSS_INTERVAL_MS; do
+  if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
+    echo "bench: $v must be a whole number, got '${!v}'" >&2
+    exit 2
+  fi
+done
+for c in "${CONTENDERS[@]}"; do
+  [[ "$c" =~ ^[abcd]$ ]] || { echo "bench: unknown contender '$c' (use a b c d)" >&2; exit 2; }
+done
+
+declare -A LABEL=(
+  [a]="a  binary COPY -> table with PK"
+  [b]="b  binary COPY -> no PK, + ADD PK"
+  [b1]="     b1 binary COPY (no index)"
+  [b2]="     b2 ALTER TABLE ADD PRIMARY KEY"
+  [c]="c  pg_dump | psql"
+  [d]="d  ferry run (parallel $PARALLEL)"
+)
+declare -A TIMES=()   # contender -> "secs secs ..." (one per round)
+declare -A FAILED=()  # contender -> "FAILED (exit N)"
+declare -A CHECK=()   # contender -> "ok" or what was wrong
+RSS_TREE_KB=()        # ferry, one per successful round
+RSS_HWM_KB=()
+RSS_GNU_KB=()
+
+TO=()
+((TIMEOUT > 0)) && TO=(timeout --kill-after=30 "$TIMEOUT")
+
+# GNU time (Debian package "time") is optional: memory is also sampled from /proc.
+GNU_TIME=""
+if [[ "${BENCH_GNU_TIME:-1}" == 1 ]]; then
+  GNU_TIME="$(type -P time)" || GNU_TIME=""
+  if [[ -n "$GNU_TIME" ]] && ! "$GNU_TIME" --version 2>&1 | grep -q GNU; then GNU_TIME=""; fi
+fi
+
+WORK="$(mktemp -d -t ferry-bench.XXXXXX)" || exit 1
+mkdir -p "$WORK/logs"
+cleanup() {
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+JOB="$WORK/job.yaml"
+cat >"$JOB" <<YAML
+source: postgres://${PGUSER}@${PGHOST}:${PGPORT}/${SRC_DB}
+target: postgres://${PGUSER}@${PGHOST}:${PGPORT}/${DST_DB}
+defaults:
+  mode: full-refresh
+  parallel: ${PARALLEL}
+streams:
+  public.data_fact: {}
+YAML
+
+# ---------------------------------------------------------------- prepare ---
+
+prepare_source() {
+  ensure_db "$SRC_DB" || return 1
+  ensure_db "$DST_DB" || return 1
+  local have pk
+  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
+  pk="$(data_fact_has_pk "$SRC_DB")" || pk=""
+  if [[ "$have" == "$ROWS" && "$pk" == t ]]; then
+    log "source $SRC_DB.public.data_fact already holds $ROWS rows"
+    return 0
+  fi
+  log "generating $ROWS rows in $SRC_DB.public.data_fact (found: ${have:-no table})"
+  local t0 t1
+  t0="$(now)"
+  drop_data_fact "$SRC_DB" || return 1
+  data_fact_ddl nopk | pg "$SRC_DB" || return 1
+  # Ten years of one-minute readings with jitter; date_id/time_id derived
+  # from the timestamp (UTC) as YYYYMMDD and HHMM.
+  pg "$SRC_DB" <<SQL || return 1
+SET synchronous_commit = off;
+INSERT INTO public.data_fact
+SELECT gen_random_uuid(),
+       ts,
+       random() * 1000,
+       1 + floor(random() * 12)::int,
+       1 + floor(random() * 40)::int,
+       1 + floor(random() * 8)::int,
+       to_char(ts AT TIME ZONE 'UTC', 'YYYYMMDD')::int,
+       to_char(ts AT TIME ZONE 'UTC', 'HH24MI')::int
+FROM (
+  SELECT timestamptz '2015-01-01 00:00:00+00'
+         + g * interval '1 minute'
+         + random() * interval '59 seconds' AS ts
+  FROM generate_series(1, $ROWS) AS g
+  OFFSET 0
+) AS s;
+SQL
+  log "adding primary key, VACUUM (FREEZE, ANALYZE)"
+  pg "$SRC_DB" -c "ALTER TABLE public.data_fact ADD PRIMARY KEY (uuid)" || return 1
+  pg "$SRC_DB" -c "VACUUM (FREEZE, ANALYZE) public.data_fact" || return 1
+  t1="$(now)"
+  log "source ready in $(elapsed "$t0" "$t1") s"
+}
+
+if ! pg_val postgres "SELECT 1" >/dev/null; then
+  echo "bench: cannot reach PostgreSQL at $PGHOST:$PGPORT as $PGUSER" >&2
+  exit 1
+fi
+prepare_source || { echo "bench: preparing the source failed" >&2; exit 1; }
+SRC_COUNT="$(data_fact_count "$SRC_DB")" || { echo "bench: cannot count the source" >&2; exit 1; }
+if ((ROUNDS == 0)); then
+  log "BENCH_ROUNDS=0: source prepared ($SRC_COUNT rows), nothing timed"
+  exit 0
+fi
+
+if [[ " ${CONTENDERS[*]} " == *" d "* ]]; then
+  if [[ ! -f "$FERRY_BIN" ]]; then
+    warn "$FERRY_BIN does not exist (yet): contender d will fail"
+  elif [[ "$FERRY_BIN" == bin/ferry.js && -d src ]]; then
+    newest_src="$(find src -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
+    newest_dist="$(find dist -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
+    if [[ -z "$newest_dist" ]] || awk -v s="${newest_src:-0}" -v d="$newest_dist" 'BEGIN { exit !(s > d) }'; then
+      warn "dist/ is missing or older than src/: run 'npm run build' first to bench the current code"
+    fi
+  fi
+fi
+
+# ------------------------------------------------------------ contenders ---
+
+# Each run_X sets RUN_RC and RUN_SECS (b also RUN_B1, RUN_B2). Only the
+# commands between the two now() calls are timed; dropping/creating the
+# target table and the CHECKPOINT before are not.
+
+pipe_binary() {
+  # shellcheck disable=SC2016 # $1/$2 expand in the inner bash
+  "${TO[@]}" bash -c 'set -o pipefail
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "COPY public.data_fact TO STDOUT (FORMAT binary)" |
+      psql -X -q -v ON_ERROR_STOP=1 -d "$2" -c "COPY public.data_fact FROM STDIN (FORMAT binary)"' \
+    _ "$SRC_DB" "$DST_DB"
+}
+
+run_a() {
+  # shellcheck disable=SC2015 # the || branch is meant for a failure of either
+  drop_data_fact "$DST_DB" && data_fact_ddl pk | pg "$DST_DB" || { RUN_RC=90; return; }
+  checkpoint
+  local t0 t1
+  t0="$(now)"
+  pipe_binary
+  RUN_RC=$?
+  t1="$(now)"
+  RUN_SECS="$(elapsed "$t0" "$t1")"
+}
+
+run_b() {
+  # shellcheck disable=SC2015 # the || branch is meant for a failure of either
+  drop_data_fact "$DST_DB" && data_fact_ddl nopk | pg "$DST_DB" || { RUN_RC=90; return; }
+  checkpoint
+  local t0 t1 t2
+  t0="$(now)"
+  pipe_binary
+  RUN_RC=$?
+  t1="$(now)"
+  if ((RUN_RC == 0)); then
+    "${TO[@]}" psql -X -q -v ON_ERROR_STOP=1 -d "$DST_DB" -c "ALTER TABLE public.data_fact ADD PRIMARY KEY (uuid)"
+    RUN_RC=$?
+  fi
+  t2="$(now)"
+  RUN_B1="$(elapsed "$t0" "$t1")"
+  RUN_B2="$(elapsed "$t1" "$t2")"
+  RUN_SECS="$(elapsed "$t0" "$t2")"
+}
+
+run_c() {
+  drop_data_fact "$DST_DB" || { RUN_RC=90; return; }
+  checkpoint
+  local t0 t1
+  t0="$(now)"
+  # shellcheck disable=SC2016 # $1/$2 expand in the inner bash
+  "${TO[@]}" bash -c 'set -o pipefail
+    pg_dump -t public.data_fact "$1" | psql -X -q -v ON_ERROR_STOP=1 -d "$2"' \
+    _ "$SRC_DB" "$DST_DB"
+  RUN_RC=$?
+  t1="$(now)"
+  RUN_SECS="$(elapsed "$t0" "$t1")"
+}
+
+# ferry runs under bench/peak-rss.mjs, which samples its process tree's
+# memory and times it from spawn to exit (so node's start-up for the sampler
+# itself is not charged to ferry).
+run_d() {
+  local round="$1"
+  local json="$WORK/rss.$round.json" gnu="$WORK/gnutime.$round"
+  drop_data_fact "$DST_DB" || { RUN_RC=90; return; }
+  rm -rf "$WORK/.ferry"
+  checkpoint
+  local cmd=(node "$FERRY_BIN" run "$JOB")
+  [[ -n "$GNU_TIME" ]] && cmd=("$GNU_TIME" -f '%M' -o "$gnu" "${cmd[@]}")
+  local t0 t1
+  t0="$(now)"
+  "${TO[@]}" node bench/peak-rss.mjs --out "$json" --interval-ms "$RSS_INTERVAL_MS" -- "${cmd[@]}"
+  RUN_RC=$?
+  t1="$(now)"
+  RUN_SECS="$(elapsed "$t0" "$t1")"
+  if [[ -s "$json" ]]; then
+    local fields
+    fields="$(node -e '
+      const r = require(process.argv[1]);
+      console.log([r.wallSeconds.toFixed(3), r.peakTreeRssKb, r.peakSingleHwmKb].join(" "));
+    ' "$json" 2>/dev/null)"
+    if [[ -n "$fields" ]]; then
+      local wall tree hwm
+      read -r wall tree hwm <<<"$fields"
+      RUN_SECS="$wall"
+      if ((RUN_RC == 0)); then
+        RSS_TREE_KB+=("$tree")
+        RSS_HWM_KB+=("$hwm")
+      fi
+    fi
+  fi
+  if ((RUN_RC == 0)) && [[ -s "$gnu" ]]; then
+    local kb
+    kb="$(tail -n 1 "$gnu")"
+    [[ "$kb" =~ ^[0-9]+$ ]] && RSS_GNU_KB+=("$kb")
+  fi
+}
+
+# Row count and primary key of the target after a successful run.
+verify() {
+  local c="$1" got pk notes=()
+  got="$(data_fact_count "$DST_DB" 2>/dev/null)" || got=""
+  if [[ "$got" != "$SRC_COUNT" ]]; then
+    warn "$c: target has ${got:-no table} rows, source has $SRC_COUNT"
+    notes+=("rows ${got:-none}!=$SRC_COUNT")
+  fi
+  pk="$(data_fact_has_pk "$DST_DB")" || pk=""
+  if [[ "$pk" != t ]]; then
+    warn "$c: target table has no primary key"
+    notes+=("no PK")
+  fi
+  local note="ok"
+  ((${#notes[@]})) && note="${notes[*]}"
+  # keep the first problem seen across rounds
+  if [[ -z "${CHECK[$c]:-}" || "${CHECK[$c]}" == ok ]]; then CHECK[$c]="$note"; fi
+}
+
+run_one() {
+  local c="$1" round="$2" logf="$WORK/logs/$1.$2.log"
+  RUN_RC=0 RUN_SECS="" RUN_B1="" RUN_B2=""
+  log "round $round/$ROUNDS: ${LABEL[$c]}"
+  "run_$c" "$round" >"$logf" 2>&1
+  if ((RUN_RC != 0)); then
+    FAILED[$c]="FAILED (exit $RUN_RC)"
+    warn "$c: ${FAILED[$c]} after ${RUN_SECS:-?} s; last lines of its output:"
+    tail -n 15 "$logf" | sed 's/^/    | /' >&2
+    return
+  fi
+  TIMES[$c]+="${TIMES[$c]:+ }$RUN_SECS"
+  if [[ "$c" == b ]]; then
+    TIMES[b1]+="${TIMES[b1]:+ }$RUN_B1"
+    TIMES[b2]+="${TIMES[b2]:+ }$RUN_B2"
+    log "  b: $RUN_SECS s (copy $RUN_B1 s + add PK $RUN_B2 s)"
+  else
+    log "  $c: $RUN_SECS s"
+  fi
+  verify "$c"
+}
+
+n=${#CONTENDERS[@]}
+for ((r = 1; r <= ROUNDS; r++)); do
+  # Rotate the order each round so no contender always runs first or last.
+  order=()
+  for ((k = 0; k < n; k++)); do order+=("${CONTENDERS[(r - 1 + k) % n]}"); done
+  log "round $r/$ROUNDS order: ${order[*]}"
+  for c in "${order[@]}"; do
+    [[ -n "${FAILED[$c]:-}" ]] && continue
+    run_one "$c" "$r"
+  done
+done
+
+# --------------------------------------------------------------- report ---
+
+declare -A MEDIAN=()
+for k in a b b1 b2 c d; do
+  # shellcheck disable=SC2086
+  [[ -n "${TIMES[$k]:-}" ]] && MEDIAN[$k]="$(median ${TIMES[$k]})"
+done
+
+kb_max() { printf '%s\n' "$@" | sort -n | tail -1; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
+mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)"
+pg_setting() { pg_val postgres "SELECT current_setting('$1')" 2>/dev/null; }
+src_size="$(pg_val "$SRC_DB" "SELECT pg_size_pretty(pg_table_size('public.data_fact')) || ' heap + ' || pg_size_pretty(pg_indexes_size('public.data_fact')) || ' index'" 2>/dev/null)"
+
+echo
+echo "== ferry pg-to-pg benchmark =="
+printf '%-18s %s\n' \
+  "date" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
+  "machine" "nproc $(nproc), ${cpu:-unknown cpu}, ${mem:-? RAM}, $(uname -sr)" \
+  "postgres" "$(pg_setting server_version) at $PGHOST:$PGPORT (shared_buffers $(pg_setting shared_buffers), maintenance_work_mem $(pg_setting maintenance_work_mem), wal_level $(pg_setting wal_level), synchronous_commit $(pg_setting synchronous_commit))" \
+  "client" "$(psql --version), node $(node --version 2>/dev/null)" \
+  "ferry" "$(git rev-parse --short HEAD 2>/dev/null || echo 'no commit'), parallel $PARALLEL" \
+  "rows" "$SRC_COUNT in $SRC_DB.public.data_fact (${src_size:-?})" \
+  "rounds" "$ROUNDS (order rotated each round), contenders: ${CONTENDERS[*]}"
+echo
+
+fmt='%-36s %9s %8s %7s %7s  %-24s %s\n'
+# shellcheck disable=SC2059
+printf "$fmt" "contender" "median s" "Mrows/s" "vs b" "vs a" "rounds (s)" "check"
+# shellcheck disable=SC2059
+printf "$fmt" "---------" "--------" "-------" "----" "----" "----------" "-----"
+for k in a b b1 b2 c d; do
+  base="${k:0:1}"
+  [[ " ${CONTENDERS[*]} " == *" $base "* ]] || continue
+  if [[ -z "${MEDIAN[$k]:-}" ]]; then
+    [[ "$k" == b1 || "$k" == b2 ]] && continue
+    # shellcheck disable=SC2059
+    printf '%-36s %s\n' "${LABEL[$k]}" "${FAILED[$k]:-no run}"
+    continue
+  fi
+  med="${MEDIAN[$k]}"
+  rate="$(awk -v n="$SRC_COUNT" -v s="$med" 'BEGIN { if (s > 0) printf "%.2f", n / s / 1e6; else printf "-" }')"
+  vs_b="$(ratio "$med" "${MEDIAN[b]:-}")"
+  vs_a="$(ratio "$med" "${MEDIAN[a]:-}")"
+  check="${CHECK[$k]:-}"
+  if [[ "$k" == b1 || "$k" == b2 ]]; then
+    rate="" vs_a="" check=""
+    vs_b="$(awk -v p="$med" -v t="${MEDIAN[b]}" 'BEGIN { if (t > 0) printf "%.0f%%", 100 * p / t }')"
+  fi
+  # shellcheck disable=SC2059
+  printf "$fmt" "${LABEL[$k]}" "$med" "$rate" "$vs_b" "$vs_a" "${TIMES[$k]}" "$check"
+  if [[ -n "${FAILED[$k]:-}" ]]; then
+    printf '%-36s %s\n' "" "(then ${FAILED[$k]} in a later round)"
+  fi
+done
+echo
+
+if [[ " ${CONTENDERS[*]} " == *" d "* ]]; then
+  if ((${#RSS_TREE_KB[@]})); then
+    tree_kb="$(kb_max "${RSS_TREE_KB[@]}")"
+    hwm_kb="$(kb_max "${RSS_HWM_KB[@]}")"
+    peak_kb="$(kb_max "$tree_kb" "$hwm_kb" "${RSS_GNU_KB[@]}")"
+    detail="process tree sampled every ${RSS_INTERVAL_MS} ms: $(mb "$tree_kb") MB; largest single-process VmHWM: $(mb "$hwm_kb") MB"
+    if ((${#RSS_GNU_KB[@]})); then
+      detail+="; GNU time maxrss: $(mb "$(kb_max "${RSS_GNU_KB[@]}")") MB"
+    fi
+    echo "ferry peak RSS: $(mb "$peak_kb") MB  (max over ${#RSS_TREE_KB[@]} round(s); $detail)"
+  else
+    echo "ferry peak RSS: n/a (no successful ferry run)"
+  fi
+fi

@@ -1,0 +1,129 @@
+/** The `ferry` command: a thin layer over the library API (src/api/operations.ts). */
+import { Command, CommanderError } from 'commander';
+import { plan, run, status, verify } from '../api/operations.js';
+import { ConfigError, EXIT_CODES, errorMessage, exitCodeFor } from '../core/errors.js';
+import { toJson } from '../core/key-codec.js';
+import { redact } from '../core/redact.js';
+import { runDemo } from '../demo/demo.js';
+import { formatLedger, formatPlan, formatStatus, formatVerify } from './format.js';
+import { Progress } from './progress.js';
+
+const stdout = (s: string) => process.stdout.write(`${redact(s)}\n`);
+const stderr = (s: string) => process.stderr.write(`${redact(s)}\n`);
+
+function fail(err: unknown): never {
+  stderr(`ferry: ${errorMessage(err)}`);
+  process.exit(exitCodeFor(err));
+}
+
+function program(): Command {
+  const cmd = new Command('ferry')
+    .description('Moves tables between databases and data lakes: fast, resumable, exactly once, verified.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0    every stream done, counted and equal
+  1    a stream failed, was skipped, or its counts disagree (rerun to resume)
+  2    bad usage or job file (nothing was written)
+  3    cannot connect or authenticate (nothing was written)
+  4    verify found a difference
+  130  interrupted (committed chunks are kept; rerun to resume)`,
+    );
+
+  cmd
+    .command('plan <job>')
+    .description('print what a run would do: streams, target tables, column types, chunks, lossy casts')
+    .option('--json', 'machine-readable output')
+    .action(async (job: string, opts: { json?: boolean }) => {
+      const p = await plan(job);
+      stdout(opts.json ? toJson(p, 2) : formatPlan(p));
+    });
+
+  cmd
+    .command('run <job>')
+    .description('run the job (resumes an unfinished earlier run of it); prints a ledger')
+    .option('--json', 'print the ledger as JSON')
+    .option('--fresh', 'abandon an unfinished earlier run instead of resuming it')
+    .option('--no-progress', 'no live progress on the terminal')
+    .action(async (job: string, opts: { json?: boolean; fresh?: boolean; progress: boolean }) => {
+      const controller = new AbortController();
+      let interrupted = false;
+      const onSignal = () => {
+        if (interrupted) process.exit(EXIT_CODES.interrupted);
+        interrupted = true;
+        stderr('ferry: interrupted; committed chunks are kept, rerun the same command to resume');
+        controller.abort();
+        // In-flight transactions roll back when their connections close.
+        setTimeout(() => process.exit(EXIT_CODES.interrupted), 2000).unref();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const progress = opts.progress && process.stderr.isTTY && !opts.json ? new Progress(process.stderr) : undefined;
+      try {
+        const ledger = await run(job, {
+          fresh: opts.fresh,
+          signal: controller.signal,
+          onEvent: progress ? (e) => progress.on(e) : undefined,
+          onPlan: (_p, runId, resumed) => {
+            if (!opts.json) stderr(`run ${runId}${resumed ? ' (resuming an unfinished run)' : ''}`);
+            progress?.start();
+          },
+        });
+        progress?.stop();
+        stdout(opts.json ? toJson(ledger, 2) : formatLedger(ledger));
+        process.exitCode = ledger.status === 'ok' ? EXIT_CODES.ok : EXIT_CODES.failed;
+      } catch (err) {
+        progress?.stop();
+        if (interrupted) process.exit(EXIT_CODES.interrupted);
+        throw err;
+      }
+    });
+
+  cmd
+    .command('status <job>')
+    .description("what the state store says: the newest run's streams, chunks done/pending/failed, last error")
+    .option('--json', 'machine-readable output')
+    .action(async (job: string, opts: { json?: boolean }) => {
+      const s = await status(job);
+      stdout(opts.json ? toJson(s, 2) : formatStatus(s));
+    });
+
+  cmd
+    .command('verify <job>')
+    .description('compare source and target: row counts and content hashes per chunk; names mismatching key ranges')
+    .option('--json', 'machine-readable output')
+    .action(async (job: string, opts: { json?: boolean }) => {
+      const report = await verify(job);
+      stdout(opts.json ? toJson(report, 2) : formatVerify(report));
+      process.exitCode = report.status === 'equal' ? EXIT_CODES.ok : EXIT_CODES.mismatch;
+    });
+
+  cmd
+    .command('demo')
+    .description('generate a SQLite database with awkward values, copy it to another SQLite database, verify')
+    .option('--dir <dir>', 'folder for the demo files', 'ferry-demo')
+    .option('--rows <n>', 'rows in the main table', '1000000')
+    .action(async (opts: { dir: string; rows: string }) => {
+      const rows = Number(opts.rows);
+      if (!Number.isInteger(rows) || rows < 1)
+        throw new ConfigError(`--rows: expected a positive integer, got ${opts.rows}`);
+      process.exitCode = await runDemo({ dir: opts.dir, rows, out: stdout, err: stderr });
+    });
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors were already printed.
+      process.exit(err.exitCode === 0 ? 0 : EXIT_CODES.config);
+    }
+    fail(err);
+  }
+}

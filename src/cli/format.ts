@@ -1,0 +1,156 @@
+/** Text rendering of plans, ledgers, verify reports and status for people (the --json forms are raw). */
+import type { StatusReport } from '../api/operations.js';
+import { displayTable } from '../core/identifiers.js';
+import { formatLogical } from '../core/logical-types.js';
+import type { Ledger } from '../engine/executor.js';
+import type { Plan } from '../engine/plan-types.js';
+import type { VerifyReport } from '../engine/verifier.js';
+
+export const n = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '-' : x.toLocaleString('en-US');
+
+/** Left-aligned columns; numbers right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_h, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_h, i) => rows.length > 0 && rows.every((r) => /^[\d,.\-s]*$/.test(r[i] ?? '')));
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatPlan(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`source    ${plan.source}  (${plan.sourceDialect})`);
+  out.push(`target    ${plan.target}  (${plan.targetDialect})`);
+  out.push(`parallel  ${plan.parallel} chunk${plan.parallel > 1 ? 's' : ''} in flight`);
+  for (const sp of plan.streams) {
+    const key = sp.chunkKey.length ? `by (${sp.chunkKey.join(', ')})` : 'whole table';
+    const est = sp.estimatedRows >= 0 ? `~${n(sp.estimatedRows)} rows` : 'rows unknown';
+    const path = sp.passThrough ? `, bytes passed through (${sp.passThrough})` : '';
+    out.push('');
+    out.push(
+      `stream ${sp.name} -> ${displayTable(sp.target)}  [${sp.mode}, ${sp.chunks.length} chunk${sp.chunks.length === 1 ? '' : 's'} ${key}, ${est}${path}]`,
+    );
+    out.push(
+      table(
+        ['  column', 'source type', 'logical', 'target type', 'null', 'note'],
+        sp.columns.map((c) => [
+          `  ${c.source.name}${sp.primaryKey.includes(c.source.name) ? ' (pk)' : ''}`,
+          c.source.nativeType || '(none)',
+          formatLogical(c.source.logical),
+          c.target.nativeType,
+          c.target.nullable ? 'yes' : 'no',
+          c.lossy ?? '',
+        ]),
+      ),
+    );
+    if (sp.indexes.length) out.push(`  indexes built after the load: ${sp.indexes.map((i) => i.name).join(', ')}`);
+    if (sp.mode === 'full-refresh') out.push('  loads into a staging table, swapped in atomically at the end');
+    for (const w of sp.warnings) out.push(`  warning: ${w}`);
+    const lossy = sp.columns.filter((c) => c.lossy);
+    if (lossy.length) out.push(`  lossy casts: ${lossy.map((c) => `${c.source.name} (${c.lossy})`).join('; ')}`);
+  }
+  return out.join('\n');
+}
+
+export function formatLedger(ledger: Ledger): string {
+  const rows = ledger.streams.map((s) => [
+    s.stream,
+    s.target,
+    s.mode,
+    s.status,
+    n(s.sourceRows),
+    n(s.targetRows),
+    n(s.rowsWritten),
+    `${s.chunks}`,
+    `${s.chunksResumed}`,
+    `${s.retries}`,
+    `${s.seconds.toFixed(1)}s`,
+  ]);
+  const out = [
+    table(
+      [
+        'stream',
+        'target',
+        'mode',
+        'status',
+        'source rows',
+        'target rows',
+        'written',
+        'chunks',
+        'resumed',
+        'retries',
+        'time',
+      ],
+      rows,
+    ),
+  ];
+  for (const s of ledger.streams) if (s.error) out.push(`${s.stream}: ${s.error}`);
+  const failed = ledger.streams.filter((s) => s.status !== 'ok').length;
+  out.push(
+    `run ${ledger.runId}${ledger.resumed ? ' (resumed)' : ''}: ${ledger.status === 'ok' ? 'ok' : `FAILED (${failed} of ${ledger.streams.length} streams)`} in ${ledger.seconds.toFixed(1)}s`,
+  );
+  out.push(`state ${ledger.stateFile}${ledger.logFile ? `  log ${ledger.logFile}` : ''}`);
+  return out.join('\n');
+}
+
+export function formatVerify(report: VerifyReport): string {
+  const out = [
+    table(
+      ['stream', 'target', 'result', 'source rows', 'target rows', 'chunks', 'mismatching', 'time'],
+      report.streams.map((s) => [
+        s.stream,
+        s.target,
+        s.status,
+        n(s.sourceRows),
+        n(s.targetRows),
+        `${s.chunks}`,
+        `${s.mismatches.length}`,
+        `${s.seconds.toFixed(1)}s`,
+      ]),
+    ),
+  ];
+  for (const s of report.streams) {
+    if (s.error) out.push(`${s.stream}: ${s.error}`);
+    for (const m of s.mismatches) {
+      const lo = m.lo ? `(${m.lo.join(', ')})` : '-inf';
+      const hi = m.hi ? `(${m.hi.join(', ')})` : '+inf';
+      out.push(
+        `${s.stream}: chunk ${m.chunk} key range (${lo}, ${hi}]: source ${n(m.sourceRows)} rows, target ${n(m.targetRows)} rows${m.sourceRows === m.targetRows ? ', contents differ' : ''}`,
+      );
+    }
+  }
+  out.push(
+    `verify: ${report.status === 'equal' ? 'source and target are equal' : 'MISMATCH'} (${report.seconds.toFixed(1)}s)`,
+  );
+  return out.join('\n');
+}
+
+export function formatStatus(s: StatusReport): string {
+  if (!s.run) return `no run recorded yet (state ${s.stateFile})`;
+  const out = [
+    `run ${s.run.runId}: ${s.run.status}, started ${s.run.startedAt}${s.run.finishedAt ? `, finished ${s.run.finishedAt}` : ''}`,
+    table(
+      ['stream', 'status', 'chunks done', 'pending', 'running', 'failed', 'source rows', 'target rows', 'last error'],
+      s.streams.map((x) => [
+        x.stream,
+        x.status,
+        `${x.chunks.done}`,
+        `${x.chunks.pending}`,
+        `${x.chunks.running}`,
+        `${x.chunks.failed}`,
+        n(x.sourceRows),
+        n(x.targetRows),
+        (x.lastError ?? '').split('\n')[0].slice(0, 100),
+      ]),
+    ),
+    `state ${s.stateFile}`,
+  ];
+  return out.join('\n');
+}

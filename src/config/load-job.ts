@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
+import {
+  DEFAULT_BATCH_ROWS,
+  DEFAULT_CHUNK_ROWS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_PARALLEL,
+  type JobFile,
+  jobSchema,
+  type Mode,
+} from './job-schema.js';
+
+/** A stream as configured, with defaults applied. */
+export interface StreamSpec {
+  /** The key as written in the job file (`public.orders`, `"sales.*"`). */
+  selector: string;
+  target?: string;
+  mode: Mode;
+  chunkRows: number;
+  batchRows: number;
+  maxAttempts: number;
+  columns?: string[];
+  primaryKey?: string[];
+}
+
+/** A validated job: what `plan`, `run`, `status` and `verify` take. */
+export interface Job {
+  /** Where the job came from (a file path, or `<inline>`). */
+  origin: string;
+  name: string;
+  source: string;
+  target: string;
+  /** Folder of the state store and logs. */
+  stateDir: string;
+  parallel: number;
+  streams: StreamSpec[];
+  /** Hash of the settings that shape a plan; a run is resumed only by the same job. */
+  hash: string;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
+
+/** Replaces `${VAR}` / `${VAR:-default}` in every string of the document. */
+function interpolate(value: unknown, keyPath: string, origin: string, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name] ?? fallback;
+      if (v === undefined) {
+        throw new ConfigError(`${origin}: ${keyPath || '(root)'}: environment variable ${name} is not set`, {
+          hint: `export ${name}=... or write \${${name}:-default}`,
+        });
+      }
+      if (SECRET_NAME.test(name)) registerSecret(v);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${keyPath}[${i}]`, origin, env));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, keyPath ? `${keyPath}.${k}` : k, origin, env);
+    return out;
+  }
+  return value;
+}
+
+function formatIssue(origin: string, issue: z.core.$ZodIssue, raw: unknown): string {
+  const keyPath = issue.path.map(String).join('.');
+  let got: unknown = raw;
+  for (const p of issue.path)
+    got = got && typeof got === 'object' ? (got as Record<string, unknown>)[p as string] : undefined;
+  if (issue.code === 'unrecognized_keys') {
+    const where = keyPath ? `${keyPath}: ` : '';
+    return `${origin}: ${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (see docs/job-file.md for the keys)`;
+  }
+  const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+  return `${origin}: ${keyPath || '(root)'}: ${issue.message} (got ${shown})`;
+}
+
+/** Validates a parsed job document (already an object) and applies defaults. */
+export function jobFromObject(
+  raw: unknown,
+  origin: string,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  name = 'job',
+): Job {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${origin}: the job file must be a YAML mapping with source, target and streams`);
+  }
+  const doc = interpolate(raw, '', origin, env);
+  const parsed = jobSchema.safeParse(doc);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => formatIssue(origin, i, doc)).join('\n'));
+  }
+  const file: JobFile = parsed.data;
+  const d = file.defaults ?? {};
+  const streams: StreamSpec[] = Object.entries(file.streams).map(([selector, s]) => ({
+    selector,
+    target: s?.target,
+    mode: s?.mode ?? d.mode ?? 'full-refresh',
+    chunkRows: s?.chunk_rows ?? d.chunk_rows ?? DEFAULT_CHUNK_ROWS,
+    batchRows: s?.batch_rows ?? d.batch_rows ?? DEFAULT_BATCH_ROWS,
+    maxAttempts: s?.max_attempts ?? d.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
+    columns: s?.columns,
+    primaryKey: s?.primary_key,
+  }));
+  const stateDir = path.resolve(baseDir, file.state ?? path.join('.ferry', name));
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ source: file.source, target: file.target, streams }))
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    origin,
+    name,
+    source: file.source,
+    target: file.target,
+    stateDir,
+    parallel: d.parallel ?? DEFAULT_PARALLEL,
+    streams,
+    hash,
+  };
+}
+
+/** Reads, interpolates and validates a job file. Errors name the file, the key path and what is expected. */
+export function loadJob(file: string, env: NodeJS.ProcessEnv = process.env): Job {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read the job file (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    const where = pos ? `:${pos.line}:${pos.col}` : '';
+    throw new ConfigError(`${file}${where}: malformed YAML: ${e.message.split('\n')[0]}`);
+  }
+  const name = path.basename(file).replace(/\.(ya?ml)$/i, '');
+  return jobFromObject(doc.toJS(), file, path.dirname(path.resolve(file)), env, name);
+}

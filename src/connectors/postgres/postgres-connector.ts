@@ -1,0 +1,30 @@
+import type { Capabilities, Connector, ConnectorOptions } from '../../core/connector.js';
+import { ConfigError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
+import { PostgresIntrospector } from './postgres-introspector.js';
+import { PostgresReader } from './postgres-reader.js';
+import { PgSession } from './postgres-session.js';
+import { PostgresWriter } from './postgres-writer.js';
+
+export const POSTGRES_CAPABILITIES: Capabilities = {
+  bulkLoad: 'copy',
+  maxReaders: 16,
+  maxWriters: 16,
+  transactionalDdl: true,
+  defaultSchema: 'public',
+  passThrough: ['postgres-binary'],
+};
+
+/** `postgres://` / `postgresql://` URLs. The driver (`pg`) is loaded lazily. */
+export async function createPostgresConnector(url: string, options: ConnectorOptions): Promise<Connector> {
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new ConfigError(`not a PostgreSQL URL: ${redactUrl(url)}`);
+  const session = await PgSession.open(url, options);
+  return {
+    dialect: 'postgres',
+    capabilities: POSTGRES_CAPABILITIES,
+    introspector: new PostgresIntrospector(session),
+    reader: new PostgresReader(session),
+    writer: new PostgresWriter(session),
+    close: () => session.close(),
+  };
+}

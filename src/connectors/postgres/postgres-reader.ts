@@ -1,0 +1,74 @@
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { to as copyTo } from 'pg-copy-streams';
+import type { Reader, ReadRequest, RowBatch } from '../../core/connector.js';
+import { CopyTextParser } from './postgres-copy-text.js';
+import { classifyPgError } from './postgres-errors.js';
+import type { PgSession } from './postgres-session.js';
+import { quoteIdent, quoteTable, rangeWhere } from './postgres-sql.js';
+
+const DEFAULT_BATCH_ROWS = 10_000;
+const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
+
+function selectSql(req: ReadRequest): string {
+  const cols = req.columns.map((c) => quoteIdent(c.name)).join(', ');
+  return `SELECT ${cols} FROM ${quoteTable(req.table)}${rangeWhere(req.key, req.range)}`;
+}
+
+/**
+ * Reads with `COPY (SELECT ...) TO STDOUT`: the server streams the range at full speed and the
+ * socket's backpressure holds it when the writer is slower, so memory stays at one batch.
+ */
+export class PostgresReader implements Reader {
+  constructor(private readonly session: PgSession) {}
+
+  async *read(req: ReadRequest): AsyncIterable<RowBatch> {
+    const batchRows = req.batchRows ?? DEFAULT_BATCH_ROWS;
+    const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
+    const sql = `COPY (${selectSql(req)}) TO STDOUT`;
+    const client = await this.session.connect();
+    let done = false;
+    const stream = client.query(copyTo(sql));
+    try {
+      const parser = new CopyTextParser(req.columns.map((c) => c.logical));
+      const decoder = new StringDecoder('utf8');
+      let rows: unknown[][] = [];
+      let bytes = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        parser.push(decoder.write(chunk), rows);
+        bytes += chunk.length;
+        if (rows.length >= batchRows || bytes >= batchBytes) {
+          yield { rows, bytes };
+          rows = [];
+          bytes = 0;
+        }
+      }
+      parser.push(decoder.end(), rows);
+      parser.end();
+      if (rows.length > 0) yield { rows, bytes };
+      done = true;
+    } catch (err) {
+      throw classifyPgError(err, { query: sql });
+    } finally {
+      if (!done) stream.destroy();
+      // A COPY abandoned half way leaves the connection mid-protocol: discard it rather than reuse.
+      client.release(!done);
+    }
+  }
+
+  async readRaw(req: ReadRequest, format: string): Promise<Readable> {
+    if (format !== 'postgres-binary') throw new Error(`PostgresReader cannot produce ${format}`);
+    const client = await this.session.connect();
+    const stream = client.query(copyTo(`COPY (${selectSql(req)}) TO STDOUT (FORMAT binary)`));
+    let released = false;
+    const release = (broken: boolean) => {
+      if (released) return;
+      released = true;
+      client.release(broken);
+    };
+    stream.on('end', () => release(false));
+    stream.on('error', () => release(true));
+    stream.on('close', () => release(!stream.readableEnded));
+    return stream;
+  }
+}

@@ -1,0 +1,70 @@
+import type { Pool, PoolClient } from 'pg';
+import type { ConnectorOptions } from '../../core/connector.js';
+import { redactUrl } from '../../core/redact.js';
+import { classifyConnectError, classifyPgError } from './postgres-errors.js';
+
+/**
+ * Session settings pinned on every connection so values have one text form whatever the server's
+ * configuration: timestamps with zone are printed in UTC, intervals in ISO 8601, floats in their
+ * shortest exact form, dates in ISO.
+ */
+const SESSION_OPTIONS = '-c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=1 -c DateStyle=ISO,YMD';
+
+/** A pool of connections to one PostgreSQL database, shared by the connector's parts. */
+export class PgSession {
+  private constructor(
+    readonly pool: Pool,
+    readonly where: string,
+  ) {}
+
+  static async open(url: string, options: ConnectorOptions): Promise<PgSession> {
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections,
+      application_name: options.applicationName ?? 'ferry',
+      options: SESSION_OPTIONS,
+      keepAlive: true,
+      connectionTimeoutMillis: 15_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client whose backend was terminated emits 'error' on the pool; the next checkout
+    // gets a fresh connection, so there is nothing to do but not crash.
+    pool.on('error', () => {});
+    const where = redactUrl(url);
+    return new PgSession(pool, where);
+  }
+
+  async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw classifyPgError(err);
+    }
+  }
+
+  /** One query on any pooled connection; driver errors come back typed. */
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<R[]> {
+    try {
+      const res = await this.pool.query(sql, params);
+      return res.rows as R[];
+    } catch (err) {
+      throw classifyPgError(err, { query: sql });
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      throw classifyConnectError(err, this.where);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => {});
+  }
+}

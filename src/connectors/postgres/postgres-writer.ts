@@ -1,0 +1,300 @@
+import type { Readable, Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type {
+  ChunkWrite,
+  ColumnInfo,
+  IndexInfo,
+  RowBatch,
+  TargetColumn,
+  TargetTable,
+  TypeMapping,
+  Writer,
+} from '../../core/connector.js';
+import { TerminalError } from '../../core/errors.js';
+import type { TableRef } from '../../core/identifiers.js';
+import { escapeCopy, literalEncoderFor } from './postgres-copy-text.js';
+import { classifyPgError } from './postgres-errors.js';
+import type { PgSession } from './postgres-session.js';
+import { pgIdent, quoteIdent, quoteTable } from './postgres-sql.js';
+import { pgTypeFor } from './postgres-types.js';
+
+const LEDGER = 'public._ferry_chunks';
+/** Marker chunk ids of a stream's last step. */
+const SWAPPED = '__swapped__';
+const DONE = '__done__';
+
+type RowEncoder = (v: unknown) => string;
+
+function columnEncoder(col: TargetColumn, context: { stream: string; chunk: string }): RowEncoder {
+  const lit = literalEncoderFor(col.logical);
+  const kind = col.logical.kind;
+  if (kind === 'int16' || kind === 'int32' || kind === 'int64' || kind === 'uint64' || kind === 'boolean') {
+    return (v) => (v === null || v === undefined ? '\\N' : lit(v));
+  }
+  if (kind === 'text' || kind === 'json') {
+    return (v) => {
+      if (v === null || v === undefined) return '\\N';
+      const s = String(v);
+      if (s.includes('\u0000')) {
+        throw new TerminalError('text contains a NUL byte (0x00), which PostgreSQL cannot store', {
+          ...context,
+          column: col.name,
+          hint: 'remove NUL bytes at the source, or move the column as bytes',
+        });
+      }
+      return escapeCopy(s);
+    };
+  }
+  return (v) => (v === null || v === undefined ? '\\N' : escapeCopy(lit(v)));
+}
+
+/** Writes a string into a stream, waiting for 'drain' when its buffer is full (backpressure). */
+function write(stream: Writable, data: string): Promise<void> | undefined {
+  if (stream.write(data)) return undefined;
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      stream.off('drain', onDrain);
+      reject(err);
+    };
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+  });
+}
+
+/**
+ * Loads with `COPY FROM STDIN` inside one transaction per chunk, with the chunk's marker row in
+ * `public._ferry_chunks` inserted first: a second attempt of an already committed chunk fails on
+ * the marker's key before copying anything, so no row is ever written twice.
+ */
+export class PostgresWriter implements Writer {
+  constructor(private readonly session: PgSession) {}
+
+  mapType(column: ColumnInfo, sourceDialect: string): TypeMapping {
+    if (sourceDialect === 'postgres' && column.note === undefined) return { nativeType: column.nativeType };
+    return { nativeType: pgTypeFor(column.logical), lossy: column.note };
+  }
+
+  async ensureChunkLedger(): Promise<void> {
+    await this.session.query(
+      `CREATE TABLE IF NOT EXISTS ${LEDGER} (
+         run_id text NOT NULL, stream text NOT NULL, chunk_id text NOT NULL, rows bigint NOT NULL DEFAULT 0,
+         committed_at timestamptz NOT NULL DEFAULT now(),
+         CONSTRAINT _ferry_chunks_pkey PRIMARY KEY (run_id, stream, chunk_id))`,
+    );
+  }
+
+  async committedChunks(runId: string, stream: string): Promise<Map<string, number>> {
+    const rows = await this.session.query<{ chunk_id: string; rows: string }>(
+      `SELECT chunk_id, rows FROM ${LEDGER} WHERE run_id = $1 AND stream = $2`,
+      [runId, stream],
+    );
+    return new Map(rows.map((r) => [r.chunk_id, Number(r.rows)]));
+  }
+
+  async forgetRuns(stream: string, keepRunId: string): Promise<void> {
+    await this.session.query(`DELETE FROM ${LEDGER} WHERE stream = $1 AND run_id <> $2`, [stream, keepRunId]);
+  }
+
+  async streamFinished(runId: string, stream: string): Promise<boolean> {
+    const rows = await this.session.query(
+      `SELECT 1 FROM ${LEDGER} WHERE run_id = $1 AND stream = $2 AND chunk_id IN ($3, $4)`,
+      [runId, stream, SWAPPED, DONE],
+    );
+    return rows.length > 0;
+  }
+
+  async tableExists(ref: TableRef): Promise<boolean> {
+    const rows = await this.session.query('SELECT to_regclass($1) IS NOT NULL AS e', [quoteTable(ref)]);
+    return rows[0].e === true;
+  }
+
+  async existingColumns(ref: TableRef): Promise<string[]> {
+    const rows = await this.session.query<{ name: string }>(
+      `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [quoteTable(ref)],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async createTable(table: TargetTable, options: { primaryKey: boolean; ifNotExists: boolean }): Promise<void> {
+    const defs = table.columns.map((c) => `${quoteIdent(c.name)} ${c.nativeType}${c.nullable ? '' : ' NOT NULL'}`);
+    if (options.primaryKey && table.primaryKey.length > 0) {
+      defs.push(`PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})`);
+    }
+    if (table.ref.schema) await this.session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.ref.schema)}`);
+    await this.session.query(
+      `CREATE TABLE ${options.ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteTable(table.ref)} (\n  ${defs.join(',\n  ')}\n)`,
+    );
+  }
+
+  async dropTable(ref: TableRef): Promise<void> {
+    await this.session.query(`DROP TABLE IF EXISTS ${quoteTable(ref)}`);
+  }
+
+  private async inChunkTransaction(w: ChunkWrite, load: (client: PoolClient) => Promise<number>): Promise<number> {
+    const ctx = { stream: w.stream, chunk: w.chunkId };
+    const client = await this.session.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO ${LEDGER} (run_id, stream, chunk_id) VALUES ($1, $2, $3)`, [
+        w.runId,
+        w.stream,
+        w.chunkId,
+      ]);
+      const rows = await load(client);
+      await client.query(`UPDATE ${LEDGER} SET rows = $4 WHERE run_id = $1 AND stream = $2 AND chunk_id = $3`, [
+        w.runId,
+        w.stream,
+        w.chunkId,
+        rows,
+      ]);
+      await client.query('COMMIT');
+      return rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw classifyPgError(err, ctx);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  writeChunk(w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
+    const ctx = { stream: w.stream, chunk: w.chunkId };
+    const encoders = w.columns.map((c) => columnEncoder(c, ctx));
+    const n = encoders.length;
+    const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
+    return this.inChunkTransaction(w, async (client) => {
+      const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN`));
+      let rows = 0;
+      try {
+        for await (const batch of batches) {
+          let text = '';
+          for (const row of batch.rows) {
+            let line = encoders[0](row[0]);
+            for (let i = 1; i < n; i++) line += `\t${encoders[i](row[i])}`;
+            text += `${line}\n`;
+          }
+          rows += batch.rows.length;
+          await write(copy, text);
+        }
+      } catch (err) {
+        // CopyFail: the server aborts the COPY and the transaction rolls back.
+        copy.destroy(err as Error);
+        await finished(copy).catch(() => {});
+        throw err;
+      }
+      copy.end();
+      await finished(copy);
+      return rows;
+    });
+  }
+
+  writeChunkRaw(w: ChunkWrite, format: string, data: Readable): Promise<number> {
+    if (format !== 'postgres-binary') throw new Error(`PostgresWriter cannot consume ${format}`);
+    const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
+    return this.inChunkTransaction(w, async (client) => {
+      const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN (FORMAT binary)`));
+      await pipeline(data, copy);
+      return copy.rowCount;
+    });
+  }
+
+  private indexSql(index: IndexInfo, name: string, on: TableRef): string | undefined {
+    if (index.dialect === 'postgres' && index.definition) {
+      // Re-point the source's own definition (keeps method, opclasses, expressions, predicates).
+      const m = /^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?.+? USING /.exec(index.definition);
+      if (m) {
+        return `CREATE ${m[1] ?? ''}INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteTable(on)} USING ${index.definition.slice(m[0].length)}`;
+      }
+    }
+    if (!index.columns) return undefined;
+    return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteTable(on)} (${index.columns.map(quoteIdent).join(', ')})`;
+  }
+
+  private async buildKeys(on: TableRef, table: TargetTable, prefix: string): Promise<string[]> {
+    if (table.primaryKey.length > 0) {
+      const has = await this.session.query(
+        `SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p'`,
+        [quoteTable(on)],
+      );
+      if (has.length === 0) {
+        await this.session.query(
+          `ALTER TABLE ${quoteTable(on)} ADD CONSTRAINT ${quoteIdent(pgIdent(`${prefix}_pkey`))} PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})`,
+        );
+      }
+    }
+    const built: string[] = [];
+    for (const [i, index] of table.indexes.entries()) {
+      const name = pgIdent(`${prefix}_i${i}`);
+      const sql = this.indexSql(index, name, on);
+      if (!sql) continue;
+      await this.session.query(sql);
+      built.push(name);
+    }
+    return built;
+  }
+
+  async swapIn(staging: TableRef, final: TargetTable, runId: string, stream: string): Promise<void> {
+    if (await this.streamFinished(runId, stream)) return;
+    // Indexes are built on the staging table before the swap, so the swap itself is instant.
+    const built = await this.buildKeys(staging, final, staging.name);
+    const client = await this.session.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(`DROP TABLE IF EXISTS ${quoteTable(final.ref)}`);
+      await client.query(`ALTER TABLE ${quoteTable(staging)} RENAME TO ${quoteIdent(final.ref.name)}`);
+      if (final.primaryKey.length > 0) {
+        await client.query(
+          `ALTER TABLE ${quoteTable(final.ref)} RENAME CONSTRAINT ${quoteIdent(pgIdent(`${staging.name}_pkey`))} TO ${quoteIdent(pgIdent(`${final.ref.name}_pkey`))}`,
+        );
+      }
+      let bi = 0;
+      for (const [i, index] of final.indexes.entries()) {
+        const name = pgIdent(`${staging.name}_i${i}`);
+        if (built[bi] !== name) continue;
+        bi++;
+        const schema = final.ref.schema ? `${quoteIdent(final.ref.schema)}.` : '';
+        await client.query(`ALTER INDEX ${schema}${quoteIdent(name)} RENAME TO ${quoteIdent(index.name)}`);
+      }
+      await client.query(`INSERT INTO ${LEDGER} (run_id, stream, chunk_id) VALUES ($1, $2, $3)`, [
+        runId,
+        stream,
+        SWAPPED,
+      ]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw classifyPgError(err, {
+        stream,
+        hint: 'if other objects (views, foreign keys) depend on the target table, drop them first or use mode: append',
+      });
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async finishAppend(final: TargetTable, runId: string, stream: string, createdByRun: boolean): Promise<void> {
+    if (createdByRun) {
+      for (const index of final.indexes) {
+        const sql = this.indexSql(index, index.name, final.ref);
+        if (sql) await this.session.query(sql);
+      }
+    }
+    await this.session.query(
+      `INSERT INTO ${LEDGER} (run_id, stream, chunk_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [runId, stream, DONE],
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import type { Capabilities, Connector, ConnectorOptions } from '../../core/connector.js';
+import { SqliteIntrospector } from './sqlite-introspector.js';
+import { SqliteReader } from './sqlite-reader.js';
+import { SqliteSession } from './sqlite-session.js';
+import { SqliteWriter } from './sqlite-writer.js';
+
+export const SQLITE_CAPABILITIES: Capabilities = {
+  bulkLoad: 'insert',
+  // Readers each open their own connection; a database file has one writer at a time.
+  maxReaders: 4,
+  maxWriters: 1,
+  transactionalDdl: true,
+  defaultSchema: null,
+  passThrough: [],
+};
+
+/** `sqlite:path` URLs. The driver (`better-sqlite3`) is loaded lazily. */
+export async function createSqliteConnector(
+  url: string,
+  options: ConnectorOptions,
+  role: 'source' | 'target',
+): Promise<Connector> {
+  const session = await SqliteSession.open(url, options, role === 'source');
+  return {
+    dialect: 'sqlite',
+    capabilities: SQLITE_CAPABILITIES,
+    introspector: new SqliteIntrospector(session),
+    reader: new SqliteReader(session),
+    writer: new SqliteWriter(session),
+    close: async () => session.close(),
+  };
+}

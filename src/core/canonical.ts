@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { LogicalType } from './logical-types.js';
+
+/**
+ * Canonical text of a value, by logical type, so that the same value read from any dialect hashes
+ * the same (`ferry verify`). It is also the form chunk boundaries are shown in.
+ */
+export function canonicalValue(type: LogicalType, v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  switch (type.kind) {
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'uint64':
+      return typeof v === 'bigint' ? v.toString() : String(v);
+    case 'float32':
+    case 'float64':
+      return canonicalFloat(v as number);
+    case 'bytes':
+      return (v as Buffer).toString('hex');
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time':
+      return canonicalTemporal(String(v));
+    case 'uuid':
+      return String(v).toLowerCase();
+    case 'array':
+      return JSON.stringify(canonicalArray(type.element, v as unknown[]));
+    default:
+      return String(v);
+  }
+}
+
+function canonicalArray(element: LogicalType, arr: unknown[]): unknown[] {
+  return arr.map((e) => (Array.isArray(e) ? canonicalArray(element, e) : canonicalValue(element, e)));
+}
+
+export function canonicalFloat(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Number.POSITIVE_INFINITY) return 'Infinity';
+  if (n === Number.NEGATIVE_INFINITY) return '-Infinity';
+  if (Object.is(n, -0)) return '-0';
+  return String(n);
+}
+
+/** `2024-01-02 03:04:05.5+00` and `2024-01-02T03:04:05.500000+00:00` are the same instant: one text. */
+function canonicalTemporal(s: string): string {
+  const m = /^(\d{4,}-\d{2}-\d{2})?[ T]?(\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}(?::?\d{2})?)?( BC)?$/.exec(s);
+  if (!m) return s;
+  const [, date, time, frac = '', zone, bc = ''] = m;
+  let z = '';
+  if (zone !== undefined) z = zone === 'Z' || /^[+-]00(:?00)?$/.test(zone) ? 'Z' : zone;
+  const t = `${time}.${frac.padEnd(6, '0')}${z}${bc}`;
+  return date ? `${date}T${t}` : t;
+}
+
+/**
+ * An order-independent digest of a multiset of rows: the sum (mod 2^64) of a 64-bit hash of each
+ * row's canonical values, with the row count beside it. Order-independent because source and
+ * target may return rows of a chunk in different orders (collations differ across dialects).
+ */
+export class RowSetDigest {
+  count = 0;
+  private sum = 0n;
+  private static readonly MASK = (1n << 64n) - 1n;
+
+  add(types: readonly LogicalType[], row: readonly unknown[]): void {
+    const h = createHash('md5');
+    for (let i = 0; i < types.length; i++) {
+      const c = canonicalValue(types[i], row[i]);
+      // Length-prefixed so that ("ab","c") and ("a","bc") differ; null is distinct from "".
+      if (c === null) h.update('\u0000N;');
+      else h.update(`${Buffer.byteLength(c)}:${c};`);
+    }
+    this.sum = (this.sum + h.digest().readBigUInt64BE(0)) & RowSetDigest.MASK;
+    this.count++;
+  }
+
+  get hash(): string {
+    return this.sum.toString(16).padStart(16, '0');
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The connector contract (the engine's only view of a database). A connector is an introspector, a
+ * reader, a writer and a set of capability flags; the engine acts on the flags and never on a
+ * dialect name. Connectors never manage parallelism or retries: the engine does.
+ */
+import type { Readable } from 'node:stream';
+import type { TableRef } from './identifiers.js';
+import type { LogicalType } from './logical-types.js';
+
+export interface ColumnInfo {
+  name: string;
+  /** The type as the database spells it (`numeric(12,2)`, `timestamp with time zone`, `INTEGER`). */
+  nativeType: string;
+  logical: LogicalType;
+  nullable: boolean;
+  /** The default expression in the source dialect, or null. Not carried across dialects. */
+  default: string | null;
+  /** Set when the native -> logical mapping loses something (e.g. an enum read as text). */
+  note?: string;
+}
+
+export interface IndexInfo {
+  name: string;
+  /** Plain column list, or null for an expression/partial index (then only `definition` tells). */
+  columns: string[] | null;
+  unique: boolean;
+  /** The dialect's own CREATE INDEX statement, when it has one. */
+  definition: string | null;
+  /** The dialect `definition` is written in. */
+  dialect: string;
+}
+
+export interface TableInfo {
+  ref: TableRef;
+  columns: ColumnInfo[];
+  /** Primary key columns in key order; [] when the table has none. */
+  primaryKey: string[];
+  /** Secondary indexes (the primary key's own index is not listed). */
+  indexes: IndexInfo[];
+  /** A cheap estimate (statistics), not an exact count. */
+  estimatedRows: number;
+}
+
+/** The logical values of the key columns of one row. */
+export type KeyTuple = unknown[];
+
+/** A key range `(lo, hi]`; a null bound is open (minus or plus infinity). */
+export interface KeyRange {
+  lo: KeyTuple | null;
+  hi: KeyTuple | null;
+}
+
+export interface ReadRequest {
+  table: TableRef;
+  /** The columns to read, in this order; their logical types decide how values are decoded. */
+  columns: readonly ColumnInfo[];
+  /** Key columns for the range predicate; [] reads the whole table. */
+  key: readonly ColumnInfo[];
+  range: KeyRange | null;
+  /** Upper bound of rows per batch. Default 10,000. */
+  batchRows?: number;
+  /** Upper bound of (approximate) bytes per batch. Default 8 MiB. */
+  batchBytes?: number;
+}
+
+/** The one currency between readers and writers: rows of logical values, bounded in rows and bytes. */
+export interface RowBatch {
+  rows: unknown[][];
+  /** Approximate size of the batch, for memory accounting. */
+  bytes: number;
+}
+
+export interface TargetColumn {
+  name: string;
+  nativeType: string;
+  logical: LogicalType;
+  nullable: boolean;
+}
+
+export interface TargetTable {
+  ref: TableRef;
+  columns: TargetColumn[];
+  primaryKey: string[];
+  indexes: IndexInfo[];
+}
+
+/** What one chunk write needs to know: where to load, and the marker to record with it. */
+export interface ChunkWrite {
+  runId: string;
+  stream: string;
+  chunkId: string;
+  /** The table the rows go into (a staging table for full refresh). */
+  table: TableRef;
+  columns: readonly TargetColumn[];
+}
+
+export interface Capabilities {
+  /** How the writer loads rows. */
+  bulkLoad: 'copy' | 'load-data' | 'insert';
+  /** Chunks that may be read at once (each on its own connection). */
+  maxReaders: number;
+  /** Chunks that may be written at once (each in its own transaction). */
+  maxWriters: number;
+  /** Whether CREATE/ALTER/DROP TABLE can be rolled back (lets the final swap be one transaction). */
+  transactionalDdl: boolean;
+  /** The schema a table lands in when the source has none, or null if the dialect has no schemas. */
+  defaultSchema: string | null;
+  /** Raw byte formats the reader can produce and the writer can consume unchanged (e.g. `postgres-binary`). */
+  passThrough: readonly string[];
+}
+
+export interface TypeMapping {
+  nativeType: string;
+  /** Set when the value may change on the way (shown by `ferry plan`). */
+  lossy?: string;
+}
+
+export interface Introspector {
+  /** Checks that the connection works (and authenticates). Throws ConnectionError if not. */
+  ping(): Promise<void>;
+  /** Every user table (no system or ferry tables). */
+  listTables(): Promise<TableRef[]>;
+  describe(ref: TableRef): Promise<TableInfo>;
+  /**
+   * Boundaries that cut the table into chunks of about `chunkRows` rows by key order: the returned
+   * tuples b1 < b2 < ... give chunks (-inf,b1], (b1,b2], ..., (bn,+inf).
+   */
+  chunkBoundaries(ref: TableRef, key: readonly ColumnInfo[], chunkRows: number): Promise<KeyTuple[]>;
+  /** Exact count of rows in a range (or the whole table). */
+  count(ref: TableRef, key: readonly ColumnInfo[], range: KeyRange | null): Promise<number>;
+}
+
+export interface Reader {
+  read(req: ReadRequest, signal?: AbortSignal): AsyncIterable<RowBatch>;
+  /** A byte stream in a pass-through format (only for formats in capabilities.passThrough). */
+  readRaw?(req: ReadRequest, format: string): Promise<Readable>;
+}
+
+export interface Writer {
+  /** Maps a source column to this dialect's type; same-dialect sources keep their native type. */
+  mapType(column: ColumnInfo, sourceDialect: string): TypeMapping;
+  /** Creates the `_ferry_chunks` bookkeeping table if it is missing. */
+  ensureChunkLedger(): Promise<void>;
+  /** Chunk ids committed for a run and stream, with their row counts. */
+  committedChunks(runId: string, stream: string): Promise<Map<string, number>>;
+  /** Removes the chunk markers of a stream's earlier runs (everything but `keepRunId`). */
+  forgetRuns(stream: string, keepRunId: string): Promise<void>;
+  tableExists(ref: TableRef): Promise<boolean>;
+  /** Existing columns of a target table (for append compatibility checks). */
+  existingColumns(ref: TableRef): Promise<string[]>;
+  /**
+   * Creates a table (and its schema), without secondary indexes. With `primaryKey: false` the key
+   * is left to `swapIn` (fast bulk loads); a connector that cannot add a key later creates it anyway.
+   */
+  createTable(table: TargetTable, options: { primaryKey: boolean; ifNotExists: boolean }): Promise<void>;
+  dropTable(ref: TableRef): Promise<void>;
+  /** Writes one chunk and its marker in ONE transaction. Resolves with the row count once committed. */
+  writeChunk(w: ChunkWrite, batches: AsyncIterable<RowBatch>, signal?: AbortSignal): Promise<number>;
+  /** Same, from a raw pass-through byte stream. */
+  writeChunkRaw?(w: ChunkWrite, format: string, data: Readable): Promise<number>;
+  /**
+   * Full refresh, final step: builds the primary key and indexes on `staging`, then in one
+   * transaction replaces `final.ref` with it and records the stream's swap marker. Idempotent.
+   */
+  swapIn(staging: TableRef, final: TargetTable, runId: string, stream: string): Promise<void>;
+  /** Append, final step: builds indexes that are missing and records the stream's done marker. */
+  finishAppend(final: TargetTable, runId: string, stream: string, createdByRun: boolean): Promise<void>;
+  /** Whether the stream's final marker (swap or done) exists for the run. */
+  streamFinished(runId: string, stream: string): Promise<boolean>;
+}
+
+export interface Connector {
+  /** `postgres`, `sqlite`, ... Used for display and to recognise same-dialect copies. */
+  readonly dialect: string;
+  readonly capabilities: Capabilities;
+  readonly introspector: Introspector;
+  readonly reader: Reader;
+  readonly writer: Writer;
+  close(): Promise<void>;
+}
+
+export interface ConnectorOptions {
+  /** Upper bound of connections this connector may open. */
+  maxConnections: number;
+  /** Folder that relative file paths in the URL are resolved from (the job file's folder). */
+  baseDir: string;
+  /** Application name shown by the database (`pg_stat_activity`). */
+  applicationName?: string;
+}

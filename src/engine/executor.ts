@@ -1,0 +1,370 @@
+/**
+ * Runs a plan: chunks of all streams through a pool of `parallel` workers, each chunk one
+ * transaction in the target with its marker; transient errors retried per chunk with backoff;
+ * a stream is finalised (swap or index build) as soon as its last chunk commits; a ledger at the end.
+ */
+import { createHash } from 'node:crypto';
+import type { ChunkWrite, Connector, ReadRequest, RowBatch, TargetTable } from '../core/connector.js';
+import { AlreadyCommittedError, errorMessage, FerryError, isTransient, TerminalError } from '../core/errors.js';
+import { displayTable, type TableRef } from '../core/identifiers.js';
+import type { RunLogger } from '../core/logger.js';
+import type { ChunkPlan, Plan, StreamPlan } from './plan-types.js';
+import { backoffMs, sleep } from './retry.js';
+import type { StateStore } from './state-store.js';
+
+export type StreamOutcome = 'ok' | 'failed' | 'mismatch' | 'skipped';
+
+/** One line of the ledger: what happened to one stream. */
+export interface StreamLedger {
+  stream: string;
+  target: string;
+  mode: StreamPlan['mode'];
+  status: StreamOutcome;
+  /** count(*) of the source table after the load. */
+  sourceRows: number | null;
+  /** count(*) of the target table after the load. */
+  targetRows: number | null;
+  /** Rows committed by this run's chunks (from the target's markers). */
+  rowsWritten: number;
+  chunks: number;
+  /** Chunks found committed by an earlier attempt of this run (a resume) and not redone. */
+  chunksResumed: number;
+  retries: number;
+  seconds: number;
+  passThrough: string | null;
+  error?: string;
+}
+
+export interface Ledger {
+  runId: string;
+  resumed: boolean;
+  status: 'ok' | 'failed';
+  streams: StreamLedger[];
+  seconds: number;
+  stateFile: string;
+  logFile: string | null;
+}
+
+export type RunEvent =
+  | {
+      type: 'stream-start';
+      stream: string;
+      chunks: number;
+      chunksDone: number;
+      rowsDone: number;
+      estimatedRows: number;
+    }
+  | { type: 'rows'; stream: string; rows: number }
+  | { type: 'chunk-done'; stream: string; chunk: string; rows: number }
+  | { type: 'chunk-retry'; stream: string; chunk: string; attempt: number; error: string; delayMs: number }
+  | { type: 'stream-finalizing'; stream: string }
+  | { type: 'stream-done'; ledger: StreamLedger };
+
+export interface ExecuteOptions {
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+}
+
+/** Staging table of a full-refresh stream: short (fits 63 bytes), stable for the run, in the target schema. */
+export function stagingRef(runId: string, sp: StreamPlan): TableRef {
+  const h = createHash('sha1').update(`${runId}|${sp.name}`).digest('hex').slice(0, 12);
+  return { schema: sp.target.schema, name: `_ferry_stage_${h}` };
+}
+
+function targetTable(sp: StreamPlan): TargetTable {
+  return { ref: sp.target, columns: sp.columns.map((c) => c.target), primaryKey: sp.primaryKey, indexes: sp.indexes };
+}
+
+interface StreamRun {
+  sp: StreamPlan;
+  pending: ChunkPlan[];
+  remaining: number;
+  failed: FerryError | null;
+  retries: number;
+  resumed: number;
+  createdTarget: boolean;
+  started: number;
+  finished: boolean;
+  loadInto: TableRef;
+}
+
+export async function executeRun(
+  plan: Plan,
+  runId: string,
+  resumed: boolean,
+  source: Connector,
+  target: Connector,
+  state: StateStore,
+  logger: RunLogger,
+  options: ExecuteOptions = {},
+): Promise<Ledger> {
+  const t0 = Date.now();
+  const emit = options.onEvent ?? (() => {});
+  const signal = options.signal;
+  const writer = target.writer;
+  await writer.ensureChunkLedger();
+  logger.log('info', 'run-start', {
+    runId,
+    resumed,
+    source: plan.source,
+    target: plan.target,
+    parallel: plan.parallel,
+  });
+
+  const runs: StreamRun[] = [];
+  const ledgers = new Map<string, StreamLedger>();
+  const previous = new Map(state.streams(runId).map((s) => [s.stream, s]));
+
+  // Prepare every stream first: reconcile with the target's markers, create staging/target tables.
+  for (const sp of plan.streams) {
+    const run: StreamRun = {
+      sp,
+      pending: [],
+      remaining: 0,
+      failed: null,
+      retries: 0,
+      resumed: 0,
+      createdTarget: previous.get(sp.name)?.createdTarget ?? false,
+      started: Date.now(),
+      finished: false,
+      loadInto: sp.mode === 'full-refresh' ? stagingRef(runId, sp) : sp.target,
+    };
+    runs.push(run);
+    try {
+      if (await writer.streamFinished(runId, sp.name)) {
+        run.finished = true;
+        run.resumed = sp.chunks.length;
+        continue;
+      }
+      const committed = await writer.committedChunks(runId, sp.name);
+      state.reconcile(runId, sp.name, committed);
+      run.resumed = committed.size;
+      run.pending = sp.chunks.filter((c) => !committed.has(c.id));
+      run.remaining = run.pending.length;
+      if (sp.mode === 'full-refresh') {
+        await writer.forgetRuns(sp.name, runId);
+        if (!(await writer.tableExists(run.loadInto))) {
+          if (committed.size > 0) {
+            throw new TerminalError(`staging table ${displayTable(run.loadInto)} of this run is gone`, {
+              hint: 'rerun with --fresh to start the stream over',
+            });
+          }
+          await writer.createTable({ ...targetTable(sp), ref: run.loadInto }, { primaryKey: false, ifNotExists: true });
+        }
+      } else if (!(await writer.tableExists(sp.target))) {
+        await writer.createTable(targetTable(sp), { primaryKey: true, ifNotExists: true });
+        run.createdTarget = true;
+        state.updateStream(runId, sp.name, { createdTarget: true });
+      } else {
+        const have = new Set(await writer.existingColumns(sp.target));
+        const missing = sp.columns.filter((c) => !have.has(c.target.name)).map((c) => c.target.name);
+        if (missing.length > 0) {
+          throw new TerminalError(`target ${displayTable(sp.target)} has no column ${missing.join(', ')}`, {
+            column: missing[0],
+            hint: 'add the columns to the target table, or choose the columns to copy with columns: [...]',
+          });
+        }
+      }
+      state.updateStream(runId, sp.name, { status: 'running', startedAt: new Date().toISOString() });
+      emit({
+        type: 'stream-start',
+        stream: sp.name,
+        chunks: sp.chunks.length,
+        chunksDone: committed.size,
+        rowsDone: [...committed.values()].reduce((a, b) => a + b, 0),
+        estimatedRows: sp.estimatedRows,
+      });
+      logger.log('info', 'stream-start', { stream: sp.name, chunks: sp.chunks.length, resumed: committed.size });
+    } catch (err) {
+      run.failed = wrap(err, sp.name);
+      run.pending = [];
+    }
+  }
+
+  const queue: { run: StreamRun; chunk: ChunkPlan }[] = runs.flatMap((run) =>
+    run.pending.map((chunk) => ({ run, chunk })),
+  );
+
+  async function loadChunk(run: StreamRun, chunk: ChunkPlan): Promise<number> {
+    const sp = run.sp;
+    const keyCols = sp.chunkKey.map((k) => sp.columns.find((c) => c.source.name === k)!.source);
+    const req: ReadRequest = {
+      table: sp.source,
+      columns: sp.columns.map((c) => c.source),
+      key: keyCols,
+      range: chunk.range,
+      batchRows: sp.batchRows,
+    };
+    const w: ChunkWrite = {
+      runId,
+      stream: sp.name,
+      chunkId: chunk.id,
+      table: run.loadInto,
+      columns: sp.columns.map((c) => c.target),
+    };
+    if (sp.passThrough && source.reader.readRaw && writer.writeChunkRaw) {
+      const raw = await source.reader.readRaw(req, sp.passThrough);
+      return writer.writeChunkRaw(w, sp.passThrough, raw);
+    }
+    async function* counted(): AsyncIterable<RowBatch> {
+      for await (const b of source.reader.read(req, signal)) {
+        emit({ type: 'rows', stream: sp.name, rows: b.rows.length });
+        yield b;
+      }
+    }
+    return writer.writeChunk(w, counted(), signal);
+  }
+
+  async function runChunk(run: StreamRun, chunk: ChunkPlan): Promise<void> {
+    const sp = run.sp;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw new FerryError('interrupted');
+      state.chunkStarted(runId, sp.name, chunk.id);
+      const started = Date.now();
+      try {
+        let rows: number;
+        try {
+          rows = await loadChunk(run, chunk);
+        } catch (err) {
+          if (!(err instanceof AlreadyCommittedError)) throw err;
+          rows = (await writer.committedChunks(runId, sp.name)).get(chunk.id) ?? 0;
+          logger.log('info', 'chunk-already-committed', { stream: sp.name, chunk: chunk.id, rows });
+        }
+        state.chunkDone(runId, sp.name, chunk.id, rows);
+        logger.log('info', 'chunk-done', { stream: sp.name, chunk: chunk.id, rows, attempt, ms: Date.now() - started });
+        if (sp.passThrough) emit({ type: 'rows', stream: sp.name, rows });
+        emit({ type: 'chunk-done', stream: sp.name, chunk: chunk.id, rows });
+        return;
+      } catch (err) {
+        const message = errorMessage(err);
+        const retry = isTransient(err) && attempt < sp.maxAttempts && !signal?.aborted;
+        state.chunkFailed(runId, sp.name, chunk.id, message, !retry);
+        if (!retry) {
+          logger.log('error', 'chunk-failed', { stream: sp.name, chunk: chunk.id, attempt, error: message });
+          throw wrap(err, sp.name, chunk.id);
+        }
+        const delayMs = backoffMs(attempt);
+        run.retries++;
+        logger.log('warn', 'chunk-retry', { stream: sp.name, chunk: chunk.id, attempt, error: message, delayMs });
+        emit({ type: 'chunk-retry', stream: sp.name, chunk: chunk.id, attempt, error: message, delayMs });
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  /** A step outside chunks (swap, counts) with the same retry policy. */
+  async function withRetry<T>(sp: StreamPlan, what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isTransient(err) || attempt >= sp.maxAttempts || signal?.aborted) throw err;
+        logger.log('warn', 'step-retry', { stream: sp.name, step: what, attempt, error: errorMessage(err) });
+        await sleep(backoffMs(attempt), signal);
+      }
+    }
+  }
+
+  async function finishStream(run: StreamRun): Promise<void> {
+    const sp = run.sp;
+    const base: StreamLedger = {
+      stream: sp.name,
+      target: displayTable(sp.target),
+      mode: sp.mode,
+      status: 'failed',
+      sourceRows: null,
+      targetRows: null,
+      rowsWritten: 0,
+      chunks: sp.chunks.length,
+      chunksResumed: run.resumed,
+      retries: run.retries,
+      seconds: (Date.now() - run.started) / 1000,
+      passThrough: sp.passThrough,
+    };
+    try {
+      if (run.failed) throw run.failed;
+      if (!run.finished) {
+        emit({ type: 'stream-finalizing', stream: sp.name });
+        const final = targetTable(sp);
+        if (sp.mode === 'full-refresh') {
+          await withRetry(sp, 'swap', () => writer.swapIn(run.loadInto, final, runId, sp.name));
+        } else {
+          await withRetry(sp, 'finish', () => writer.finishAppend(final, runId, sp.name, run.createdTarget));
+        }
+      }
+      const committed = await withRetry(sp, 'markers', () => writer.committedChunks(runId, sp.name));
+      base.rowsWritten = [...committed].filter(([id]) => !id.startsWith('__')).reduce((a, [, n]) => a + n, 0);
+      base.sourceRows = await withRetry(sp, 'count', () => source.introspector.count(sp.source, [], null));
+      base.targetRows = await withRetry(sp, 'count', () => target.introspector.count(sp.target, [], null));
+      const equal =
+        base.rowsWritten === base.sourceRows && (sp.mode === 'append' || base.targetRows === base.sourceRows);
+      base.status = equal ? 'ok' : 'mismatch';
+      if (!equal) {
+        base.error = `counts differ: source ${base.sourceRows}, written ${base.rowsWritten}, target ${base.targetRows} (was the source written to during the run?)`;
+      }
+    } catch (err) {
+      const e = wrap(err, sp.name);
+      base.status = 'failed';
+      base.error = e.describe();
+    }
+    base.seconds = (Date.now() - run.started) / 1000;
+    state.updateStream(runId, sp.name, {
+      status: base.status === 'ok' ? 'done' : base.status === 'mismatch' ? 'mismatch' : 'failed',
+      sourceRows: base.sourceRows,
+      targetRows: base.targetRows,
+      rowsWritten: base.rowsWritten,
+      error: base.error ?? null,
+      finishedAt: new Date().toISOString(),
+    });
+    logger.log(base.status === 'ok' ? 'info' : 'error', 'stream-done', { ...base });
+    ledgers.set(sp.name, base);
+    emit({ type: 'stream-done', ledger: base });
+  }
+
+  // Streams with nothing left to load (all chunks committed before, or failed in preparation).
+  for (const run of runs) if (run.remaining === 0) await finishStream(run);
+
+  async function worker(): Promise<void> {
+    for (;;) {
+      const task = queue.shift();
+      if (!task) return;
+      const { run, chunk } = task;
+      // Chunks of a failed stream are skipped (not attempted) but still counted down, so the
+      // stream's ledger line is written once its last in-flight chunk has ended.
+      if (!run.failed && !signal?.aborted) {
+        try {
+          await runChunk(run, chunk);
+        } catch (err) {
+          if (!run.failed) run.failed = wrap(err, run.sp.name, chunk.id);
+        }
+      }
+      run.remaining--;
+      if (run.remaining === 0 && !signal?.aborted) await finishStream(run);
+    }
+  }
+  await Promise.all(Array.from({ length: plan.parallel }, () => worker()));
+
+  if (signal?.aborted) throw new FerryError('interrupted');
+  const streams = plan.streams.map((sp) => ledgers.get(sp.name)!);
+  const ok = streams.every((s) => s.status === 'ok');
+  state.setRunStatus(runId, ok ? 'completed' : 'failed', ok ? null : 'see streams');
+  logger.log(ok ? 'info' : 'error', 'run-done', { runId, ok, seconds: (Date.now() - t0) / 1000 });
+  return {
+    runId,
+    resumed,
+    status: ok ? 'ok' : 'failed',
+    streams,
+    seconds: (Date.now() - t0) / 1000,
+    stateFile: state.file,
+    logFile: logger.file,
+  };
+}
+
+function wrap(err: unknown, stream: string, chunk?: string): FerryError {
+  if (err instanceof FerryError) {
+    if (!err.context.stream) (err.context as { stream?: string }).stream = stream;
+    if (chunk && !err.context.chunk) (err.context as { chunk?: string }).chunk = chunk;
+    return err;
+  }
+  return new TerminalError(err instanceof Error ? err.message : String(err), { stream, chunk }, { cause: err });
+}

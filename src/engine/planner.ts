@@ -1,0 +1,258 @@
+/**
+ * Turns a job into a plan before anything is written: resolves stream selectors against the
+ * source, maps every column's type into the target dialect, picks the chunk key and cuts chunks,
+ * decides whether bytes can pass straight through. Dialect-free: it only asks the connectors.
+ */
+import type { Job, StreamSpec } from '../config/load-job.js';
+import type { Connector, TableInfo, TargetColumn } from '../core/connector.js';
+import { ConfigError, FerryError, TerminalError } from '../core/errors.js';
+import {
+  displayTable,
+  type NamePart,
+  parseQualifiedName,
+  partMatches,
+  type QualifiedName,
+  type TableRef,
+} from '../core/identifiers.js';
+import { redactUrl } from '../core/redact.js';
+import type { ChunkPlan, ColumnPlan, Plan, StreamPlan } from './plan-types.js';
+
+export function chunkId(i: number): string {
+  return `c${String(i).padStart(5, '0')}`;
+}
+
+interface Selected {
+  spec: StreamSpec;
+  ref: TableRef;
+}
+
+function sameRef(a: TableRef, b: TableRef): boolean {
+  return a.schema === b.schema && a.name === b.name;
+}
+
+function pick(candidates: TableRef[], part: NamePart): TableRef[] {
+  const matches = candidates.filter((t) => partMatches(part, t.name));
+  // Unquoted names match case-insensitively, but an exact spelling wins over a case-folded one.
+  const exact = matches.filter((t) => t.name === part.value || t.name === part.value.toLowerCase());
+  return exact.length > 0 ? exact : matches;
+}
+
+function resolveSelector(q: QualifiedName, spec: StreamSpec, tables: TableRef[], source: Connector): TableRef[] {
+  const where = `stream ${JSON.stringify(spec.selector)}`;
+  const inSchema = (schema: NamePart | undefined): TableRef[] => {
+    if (!schema) {
+      const def = source.capabilities.defaultSchema;
+      return tables.filter((t) => t.schema === def);
+    }
+    if (source.capabilities.defaultSchema === null) {
+      if (!partMatches(schema, 'main')) {
+        throw new ConfigError(`${where}: the ${source.dialect} source has no schema ${schema.value}`, {
+          hint: 'write the table name alone',
+        });
+      }
+      return tables;
+    }
+    return tables.filter((t) => t.schema !== null && partMatches(schema, t.schema));
+  };
+  const candidates = inSchema(q.schema);
+  if (q.wildcard) {
+    if (candidates.length === 0) {
+      throw new ConfigError(`${where}: no tables in schema ${q.schema?.value} of the source`);
+    }
+    return candidates;
+  }
+  const found = pick(candidates, q.table as NamePart);
+  if (found.length === 0) {
+    const near = tables
+      .filter((t) => t.name.toLowerCase().includes((q.table as NamePart).value.toLowerCase().slice(0, 4)))
+      .slice(0, 5)
+      .map(displayTable);
+    throw new ConfigError(`${where}: table does not exist in the source`, {
+      hint: near.length
+        ? `did you mean ${near.join(', ')}?`
+        : 'check the name (quote parts that have capitals: "Name")',
+    });
+  }
+  if (found.length > 1) {
+    throw new ConfigError(`${where}: matches ${found.map(displayTable).join(' and ')}`, {
+      hint: 'quote the name to pick one exactly, e.g. "Orders"',
+    });
+  }
+  return found;
+}
+
+function targetRef(spec: StreamSpec, src: TableRef, source: Connector, target: Connector): TableRef {
+  const where = `stream ${JSON.stringify(spec.selector)}`;
+  const def = target.capabilities.defaultSchema;
+  if (spec.target) {
+    const q = parseQualifiedName(spec.target, `${where}: target`);
+    if (q.wildcard) throw new ConfigError(`${where}: target cannot be a wildcard`);
+    const name = (q.table as NamePart).value;
+    if (def === null) {
+      if (q.schema && !partMatches(q.schema, 'main')) {
+        throw new ConfigError(`${where}: target ${spec.target}: the ${target.dialect} target has no schemas`, {
+          hint: `write target: ${name}`,
+        });
+      }
+      return { schema: null, name };
+    }
+    return { schema: q.schema?.value ?? def, name };
+  }
+  if (def === null) return { schema: null, name: src.name };
+  const srcHasSchemas = source.capabilities.defaultSchema !== null;
+  return { schema: srcHasSchemas && src.schema ? src.schema : def, name: src.name };
+}
+
+async function planStream(
+  spec: StreamSpec,
+  info: TableInfo,
+  tref: TableRef,
+  source: Connector,
+  target: Connector,
+  computeChunks: boolean,
+): Promise<StreamPlan> {
+  const name = displayTable(info.ref);
+  const where = `stream ${name}`;
+  const warnings: string[] = [];
+  let cols = info.columns;
+  if (spec.columns) {
+    cols = spec.columns.map((c) => {
+      const col =
+        info.columns.find((x) => x.name === c) ?? info.columns.find((x) => x.name.toLowerCase() === c.toLowerCase());
+      if (!col) throw new ConfigError(`${where}: columns: no column ${JSON.stringify(c)} in the source table`);
+      return col;
+    });
+  }
+  const columns: ColumnPlan[] = cols.map((c) => {
+    const m = target.writer.mapType(c, source.dialect);
+    const t: TargetColumn = { name: c.name, nativeType: m.nativeType, logical: c.logical, nullable: c.nullable };
+    return { source: c, target: t, lossy: m.lossy };
+  });
+  const has = (n: string) => cols.some((c) => c.name === n);
+  let chunkKey: string[] = [];
+  let chunkKeySource: StreamPlan['chunkKeySource'] = 'none';
+  if (spec.primaryKey) {
+    for (const k of spec.primaryKey) {
+      if (!info.columns.some((c) => c.name === k))
+        throw new ConfigError(`${where}: primary_key: no column ${JSON.stringify(k)}`);
+    }
+    chunkKey = spec.primaryKey;
+    chunkKeySource = 'configured';
+  } else if (info.primaryKey.length > 0) {
+    chunkKey = info.primaryKey;
+    chunkKeySource = 'primary-key';
+  }
+  for (const k of chunkKey) {
+    if (!has(k)) throw new ConfigError(`${where}: columns must include the key column ${JSON.stringify(k)}`);
+  }
+  if (chunkKey.length === 0) {
+    warnings.push(
+      'no primary key: copied as one whole-table chunk, replaced atomically (set primary_key: [unique, not-null columns] to cut it in chunks)',
+    );
+  }
+  const primaryKey = info.primaryKey.filter(has);
+  const indexes = info.indexes.filter((ix) => {
+    if (ix.columns && !ix.columns.every(has)) {
+      warnings.push(`index ${ix.name} skipped: it uses columns not selected`);
+      return false;
+    }
+    if (!ix.columns && ix.dialect !== target.dialect) {
+      warnings.push(`index ${ix.name} skipped: expression or partial index cannot be carried to ${target.dialect}`);
+      return false;
+    }
+    return true;
+  });
+  let chunks: ChunkPlan[] = [{ id: chunkId(1), range: null }];
+  if (computeChunks && chunkKey.length > 0) {
+    const keyCols = chunkKey.map((k) => info.columns.find((c) => c.name === k)!);
+    const bounds = await source.introspector.chunkBoundaries(info.ref, keyCols, spec.chunkRows);
+    chunks = [];
+    let lo: unknown[] | null = null;
+    for (const b of [...bounds, null]) {
+      chunks.push({ id: chunkId(chunks.length + 1), range: { lo, hi: b } });
+      lo = b;
+    }
+  }
+  const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
+  const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType);
+  const passThrough = shared.length > 0 && sameTypes && source.dialect === target.dialect ? shared[0] : null;
+  return {
+    name,
+    source: info.ref,
+    target: tref,
+    mode: spec.mode,
+    columns,
+    chunkKey,
+    chunkKeySource,
+    primaryKey,
+    indexes,
+    estimatedRows: info.estimatedRows,
+    chunks,
+    passThrough,
+    chunkRows: spec.chunkRows,
+    batchRows: spec.batchRows,
+    maxAttempts: spec.maxAttempts,
+    warnings,
+  };
+}
+
+export interface PlanOptions {
+  /** Cut chunks (costs a sample or a key scan per table). Default true. */
+  computeChunks?: boolean;
+}
+
+export async function buildPlan(
+  job: Job,
+  source: Connector,
+  target: Connector,
+  options: PlanOptions = {},
+): Promise<Plan> {
+  const tables = await source.introspector.listTables();
+  const explicit: Selected[] = [];
+  const wild: Selected[] = [];
+  for (const spec of job.streams) {
+    const q = parseQualifiedName(spec.selector, 'stream');
+    for (const ref of resolveSelector(q, spec, tables, source)) (q.wildcard ? wild : explicit).push({ spec, ref });
+  }
+  // A table named explicitly keeps its own settings; a wildcard adds only the tables not named.
+  const selected = [...explicit];
+  for (const w of wild) if (!selected.some((s) => sameRef(s.ref, w.ref))) selected.push(w);
+  for (const [i, s] of selected.entries()) {
+    if (selected.findIndex((o) => sameRef(o.ref, s.ref)) !== i) {
+      throw new ConfigError(`table ${displayTable(s.ref)} is selected by two streams`);
+    }
+  }
+  const streams: StreamPlan[] = [];
+  const targets = new Map<string, string>();
+  for (const { spec, ref } of selected) {
+    let info: TableInfo;
+    try {
+      info = await source.introspector.describe(ref);
+    } catch (err) {
+      if (err instanceof TerminalError) throw new ConfigError(err.message, { stream: displayTable(ref) });
+      throw err;
+    }
+    const tref = targetRef(spec, ref, source, target);
+    const key = displayTable(tref).toLowerCase();
+    const other = targets.get(key);
+    if (other) throw new ConfigError(`streams ${other} and ${displayTable(ref)} both write ${displayTable(tref)}`);
+    targets.set(key, displayTable(ref));
+    try {
+      streams.push(await planStream(spec, info, tref, source, target, options.computeChunks ?? true));
+    } catch (err) {
+      if (err instanceof FerryError && !err.context.stream) err.context.stream = displayTable(ref);
+      throw err;
+    }
+  }
+  const parallel = Math.max(1, Math.min(job.parallel, source.capabilities.maxReaders, target.capabilities.maxWriters));
+  return {
+    jobHash: job.hash,
+    source: redactUrl(job.source),
+    target: redactUrl(job.target),
+    sourceDialect: source.dialect,
+    targetDialect: target.dialect,
+    parallel,
+    streams,
+    createdAt: new Date().toISOString(),
+  };
+}
