@@ -4,6 +4,7 @@
  * connections.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Job, loadJob } from '../config/load-job.js';
 import { openConnector } from '../connectors/registry.js';
@@ -70,6 +71,10 @@ function newRunId(): string {
 export async function run(input: JobInput, options: RunOptions = {}): Promise<Ledger> {
   const job = resolveJob(input);
   return withConnectors(job, async (source, target) => {
+    // A first run plans before its state folder is created: a job that fails planning leaves nothing.
+    const firstPlan = existsSync(path.join(job.stateDir, 'state.db'))
+      ? undefined
+      : await buildPlan(job, source, target);
     const state = await StateStore.open(job.stateDir);
     try {
       let unfinished = state.unfinishedRun();
@@ -94,7 +99,7 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
         thePlan = unfinished.plan;
         state.setRunStatus(runId, 'running');
       } else {
-        thePlan = await buildPlan(job, source, target);
+        thePlan = firstPlan ?? (await buildPlan(job, source, target));
         runId = newRunId();
         state.createRun(runId, thePlan);
       }

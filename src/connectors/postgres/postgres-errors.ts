@@ -1,5 +1,6 @@
 import {
   AlreadyCommittedError,
+  ConfigError,
   ConnectionError,
   type ErrorContext,
   TerminalError,
@@ -56,6 +57,14 @@ export function classifyPgError(err: unknown, context: ErrorContext = {}): Error
 export function classifyConnectError(err: unknown, where: string): Error {
   const e = (err ?? {}) as PgLikeError;
   const code = e.code ?? '';
+  // The driver parses the URL only when it first connects; a malformed one is a job-file error.
+  if (code === 'ERR_INVALID_URL') {
+    return new ConfigError(
+      `${where}: not a valid PostgreSQL URL`,
+      { hint: 'expected postgres://user:password@host:port/database (percent-encode special characters)' },
+      { cause: err },
+    );
+  }
   if (CONNECT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code) || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     const hint =
       code === '28P01' || code === '28000'
