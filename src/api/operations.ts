@@ -4,7 +4,7 @@
  * connections.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Job, loadJob } from '../config/load-job.js';
 import { openConnector } from '../connectors/registry.js';
@@ -76,7 +76,9 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
       ? undefined
       : await buildPlan(job, source, target);
     const state = await StateStore.open(job.stateDir);
+    let unlock: (() => void) | undefined;
     try {
+      unlock = lockJob(job.stateDir);
       let unfinished = state.unfinishedRun();
       if (unfinished && options.fresh) {
         for (const sp of unfinished.plan.streams) {
@@ -113,9 +115,43 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
         throw err;
       }
     } finally {
+      unlock?.();
       state.close();
     }
   });
+}
+
+/**
+ * One `ferry run` of a job at a time: a second one would resume the same run concurrently. The
+ * lock file holds the owner's pid; a lock left by a killed process (pid gone) is taken over.
+ */
+function lockJob(stateDir: string): () => void {
+  const file = path.join(stateDir, 'run.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new ConfigError(`another ferry run of this job is in progress (pid ${pid})`, {
+          hint: `wait for it, or stop it; the lock is ${file}`,
+        });
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new ConfigError(`cannot take the run lock ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface VerifyApiOptions {
