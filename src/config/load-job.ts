@@ -50,7 +50,8 @@ const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
 function interpolate(value: unknown, keyPath: string, origin: string, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
-      const v = env[name] ?? fallback;
+      // As in the shell: `${VAR:-default}` takes the default when VAR is unset or empty.
+      const v = fallback !== undefined && !env[name] ? fallback : env[name];
       if (v === undefined) {
         throw new ConfigError(`${origin}: ${keyPath || '(root)'}: environment variable ${name} is not set`, {
           hint: `export ${name}=... or write \${${name}:-default}`,

@@ -69,7 +69,11 @@ export class RowSetDigest {
   add(types: readonly LogicalType[], row: readonly unknown[]): void {
     const h = createHash('md5');
     for (let i = 0; i < types.length; i++) {
-      const c = canonicalValue(types[i], row[i]);
+      // A float32 is compared at float32 precision: PostgreSQL's real prints its shortest float4
+      // text, which read back as a double is not the float4's exact value (3.4028235e38 vs
+      // 3.4028234663852886e38), while SQLite holds the exact double of the same float4.
+      const v = types[i].kind === 'float32' && typeof row[i] === 'number' ? Math.fround(row[i] as number) : row[i];
+      const c = canonicalValue(types[i], v);
       // Length-prefixed so that ("ab","c") and ("a","bc") differ; null is distinct from "".
       if (c === null) h.update('\u0000N;');
       else h.update(`${Buffer.byteLength(c)}:${c};`);

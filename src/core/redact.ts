@@ -12,12 +12,20 @@ export function registerSecret(value: string): void {
 
 /** Masks the password of a URL (`postgres://u:pw@h/db` -> `postgres://u:***@h/db`). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/i, '$1***@');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/i, '$1***@')
+    .replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, '$1***');
 }
+
+/**
+ * A password given as a URL parameter (`?password=...`, which libpq and node-postgres accept). In
+ * running text, punctuation that ends the URL (`url: message`) is left in place.
+ */
+const QUERY_PASSWORD = /([?&](?:ssl)?password=)[^&#\s]*?(?=[:;,.)'"]?(?:[\s&#'"]|$))/gi;
 
 /** Masks URL passwords and registered secrets anywhere in a text. */
 export function redact(text: string): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1***@');
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1***@').replace(QUERY_PASSWORD, '$1***');
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join('***');
   }

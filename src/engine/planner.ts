@@ -233,7 +233,9 @@ export async function buildPlan(
       throw err;
     }
     const tref = targetRef(spec, ref, source, target);
-    const key = displayTable(tref).toLowerCase();
+    // Case-insensitive on the raw parts (SQLite names ignore case): displayTable would quote `T1`
+    // as `"T1"`, which then never equals `t1`.
+    const key = JSON.stringify([tref.schema?.toLowerCase() ?? null, tref.name.toLowerCase()]);
     const other = targets.get(key);
     if (other) throw new ConfigError(`streams ${other} and ${displayTable(ref)} both write ${displayTable(tref)}`);
     targets.set(key, displayTable(ref));

@@ -61,7 +61,8 @@ export function classifyConnectError(err: unknown, where: string): Error {
   if (code === 'ERR_INVALID_URL') {
     return new ConfigError(
       `${where}: not a valid PostgreSQL URL`,
-      { hint: 'expected postgres://user:password@host:port/database (percent-encode special characters)' },
+      // Not written as a URL: the CLI would mask it as a password.
+      { hint: 'expected postgres://HOST:PORT/DATABASE, with USER:PASSWORD@ before the host; percent-encode symbols' },
       { cause: err },
     );
   }

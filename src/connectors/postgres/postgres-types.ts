@@ -64,7 +64,9 @@ export function pgTypeFor(t: LogicalType): string {
     case 'uuid':
       return 'uuid';
     case 'json':
-      return 'jsonb';
+      // json, not jsonb: the value is the JSON text, and jsonb would rewrite it (whitespace, key
+      // order, duplicate keys, number spelling), so neither the copy nor `ferry verify` would be exact.
+      return 'json';
     case 'interval':
       return 'interval';
     case 'array':
@@ -89,6 +91,8 @@ export function pgLogicalFor(formatted: string, category: string): { logical: Lo
   if (m && (base === 'character varying' || base === 'character') && m[2] !== undefined) {
     return { logical: { kind: 'text', length: Number(m[2]) } };
   }
+  // `interval day to second`, `interval second(3)`: fields restrict the value, the type is interval.
+  if (/^interval (year|month|day|hour|minute|second)\b/.test(formatted)) return { logical: { kind: 'interval' } };
   const known = PG_NATIVE_TO_LOGICAL[base];
   if (known) return { logical: known };
   if (category === 'E') return { logical: { kind: 'text' }, note: `enum ${formatted} read as text` };

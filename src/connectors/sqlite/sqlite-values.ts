@@ -10,6 +10,9 @@ export type SqliteValue = null | bigint | number | string | Buffer;
 
 export class SqliteValueError extends Error {}
 
+/** How -0 is stored in a REAL column (see encoderFor): NO-BREAK SPACE then '-0'. */
+export const NEGATIVE_ZERO_TEXT = '\u00a0-0';
+
 function bad(t: LogicalType, v: unknown): never {
   const shown = Buffer.isBuffer(v) ? `<${v.length} bytes>` : JSON.stringify(typeof v === 'bigint' ? v.toString() : v);
   throw new SqliteValueError(`value ${shown} (${typeof v}) cannot be read as ${t.kind}`);
@@ -111,10 +114,14 @@ export function encoderFor(t: LogicalType): (v: unknown) => SqliteValue {
     case 'float32':
     case 'float64':
       // NaN would become NULL and -0 would lose its sign in a REAL column: store those as text.
+      // Text '-0' is not enough: REAL affinity turns any numeric-looking text (even ' -0', '-0.0')
+      // back into the number 0. A leading NO-BREAK SPACE is not whitespace to SQLite, so the value
+      // stays TEXT, while Number() (and Python's float()) still read it as -0.
       return (v) => {
         if (v === null || v === undefined) return null;
         const n = v as number;
-        return Number.isNaN(n) || Object.is(n, -0) ? canonicalFloat(n) : n;
+        if (Object.is(n, -0)) return NEGATIVE_ZERO_TEXT;
+        return Number.isNaN(n) ? canonicalFloat(n) : n;
       };
     case 'bytes':
       return (v) => (v === null || v === undefined ? null : (v as Buffer));
