@@ -180,6 +180,10 @@ export interface StatusReport {
 /** What the state store says about the newest run; opens no database connection. */
 export async function status(input: JobInput): Promise<StatusReport> {
   const job = resolveJob(input);
+  // Never create the state folder just to say that nothing ran.
+  if (!existsSync(path.join(job.stateDir, 'state.db'))) {
+    return { stateFile: path.join(job.stateDir, 'state.db'), run: null, streams: [] };
+  }
   const state = await StateStore.open(job.stateDir);
   try {
     const last = state.lastRun();

@@ -49,7 +49,8 @@ const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
 /** Replaces `${VAR}` / `${VAR:-default}` in every string of the document. */
 function interpolate(value: unknown, keyPath: string, origin: string, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
+    const whole = /^\$\{[^}]+\}$/.test(value.trim());
+    const text = value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       // As in the shell: `${VAR:-default}` takes the default when VAR is unset or empty.
       const v = fallback !== undefined && !env[name] ? fallback : env[name];
       if (v === undefined) {
@@ -60,6 +61,8 @@ function interpolate(value: unknown, keyPath: string, origin: string, env: NodeJ
       if (SECRET_NAME.test(name)) registerSecret(v);
       return v;
     });
+    // `chunk_rows: ${CHUNK_ROWS}`: a value that is one reference and reads as a number is a number.
+    return whole && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${keyPath}[${i}]`, origin, env));
   if (value && typeof value === 'object') {

@@ -105,6 +105,8 @@ export interface Capabilities {
   transactionalDdl: boolean;
   /** The schema a table lands in when the source has none, or null if the dialect has no schemas. */
   defaultSchema: string | null;
+  /** How the dialect folds unquoted identifiers (`target: Orders` -> `orders` on PostgreSQL). */
+  unquotedCase: 'lower' | 'preserve';
   /** Raw byte formats the reader can produce and the writer can consume unchanged (e.g. `postgres-binary`). */
   passThrough: readonly string[];
 }

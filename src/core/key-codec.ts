@@ -9,7 +9,9 @@ export function toJson(value: unknown, space?: number): string {
       const raw = this[key];
       if (typeof raw === 'bigint') return { $bigint: raw.toString() };
       if (Buffer.isBuffer(raw)) return { $bytes: raw.toString('hex') };
-      if (typeof raw === 'number' && !Number.isFinite(raw)) return { $float: String(raw) };
+      if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0))) {
+        return { $float: Object.is(raw, -0) ? '-0' : String(raw) };
+      }
       return v;
     },
     space,

@@ -87,7 +87,10 @@ function targetRef(spec: StreamSpec, src: TableRef, source: Connector, target: C
   if (spec.target) {
     const q = parseQualifiedName(spec.target, `${where}: target`);
     if (q.wildcard) throw new ConfigError(`${where}: target cannot be a wildcard`);
-    const name = (q.table as NamePart).value;
+    // Unquoted parts follow the target's folding rule (PostgreSQL: lower case), as in its own SQL.
+    const fold = (part: NamePart) =>
+      !part.quoted && target.capabilities.unquotedCase === 'lower' ? part.value.toLowerCase() : part.value;
+    const name = fold(q.table as NamePart);
     if (def === null) {
       if (q.schema && !partMatches(q.schema, 'main')) {
         throw new ConfigError(`${where}: target ${spec.target}: the ${target.dialect} target has no schemas`, {
@@ -96,7 +99,7 @@ function targetRef(spec: StreamSpec, src: TableRef, source: Connector, target: C
       }
       return { schema: null, name };
     }
-    return { schema: q.schema?.value ?? def, name };
+    return { schema: q.schema ? fold(q.schema) : def, name };
   }
   if (def === null) return { schema: null, name: src.name };
   const srcHasSchemas = source.capabilities.defaultSchema !== null;

@@ -12,6 +12,7 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   maxWriters: 16,
   transactionalDdl: true,
   defaultSchema: 'public',
+  unquotedCase: 'lower',
   passThrough: ['postgres-binary'],
 };
 

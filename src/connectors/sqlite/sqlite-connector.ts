@@ -11,6 +11,7 @@ export const SQLITE_CAPABILITIES: Capabilities = {
   maxWriters: 1,
   transactionalDdl: true,
   defaultSchema: null,
+  unquotedCase: 'preserve',
   passThrough: [],
 };
 

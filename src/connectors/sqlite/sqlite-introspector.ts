@@ -1,5 +1,5 @@
 import type { ColumnInfo, IndexInfo, Introspector, KeyRange, KeyTuple, TableInfo } from '../../core/connector.js';
-import { TerminalError } from '../../core/errors.js';
+import { ConnectionError, TerminalError } from '../../core/errors.js';
 import type { TableRef } from '../../core/identifiers.js';
 import type { SqliteSession } from './sqlite-session.js';
 import { quoteIdent, quoteTable, rangeWhere } from './sqlite-sql.js';
@@ -18,7 +18,15 @@ export class SqliteIntrospector implements Introspector {
   constructor(private readonly session: SqliteSession) {}
 
   async ping(): Promise<void> {
-    if (this.session.exists()) this.session.db.prepare('SELECT 1').get();
+    if (!this.session.exists()) return;
+    try {
+      // Reads the file header and schema: a file that is not a database fails here, not mid-run.
+      this.session.db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    } catch (err) {
+      throw new ConnectionError(`cannot read SQLite database ${this.session.file}: ${(err as Error).message}`, {
+        hint: 'check that the URL points to an SQLite database file',
+      });
+    }
   }
 
   async listTables(): Promise<TableRef[]> {

@@ -35,6 +35,8 @@ export class SqliteSession {
   private constructor(
     private readonly Ctor: DatabaseCtor,
     readonly file: string,
+    /** A source is opened read-only and left as it is (no journal-mode change, nothing written). */
+    private readonly readOnly: boolean,
   ) {}
 
   static async open(url: string, options: ConnectorOptions, mustExist: boolean): Promise<SqliteSession> {
@@ -46,7 +48,7 @@ export class SqliteSession {
       throw new ConnectionError(`folder ${path.dirname(file)} of SQLite database ${file} does not exist`);
     }
     const Ctor = (await import('better-sqlite3')).default;
-    return new SqliteSession(Ctor, file);
+    return new SqliteSession(Ctor, file, mustExist);
   }
 
   /** Whether the database file exists yet (a target is created on first write). */
@@ -58,11 +60,15 @@ export class SqliteSession {
     if (this.main) return this.main;
     let db: Database;
     try {
-      db = new this.Ctor(this.file);
-      // WAL: readers never block the writer; NORMAL sync is crash-safe for a killed process
-      // (a lost power supply can only lose whole last transactions, data and marker together).
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      if (this.readOnly) {
+        db = new this.Ctor(this.file, { readonly: true, fileMustExist: true });
+      } else {
+        db = new this.Ctor(this.file);
+        // WAL: readers never block the writer; NORMAL sync is crash-safe for a killed process
+        // (a lost power supply can only lose whole last transactions, data and marker together).
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
       db.pragma('busy_timeout = 10000');
       db.defaultSafeIntegers(true);
     } catch (err) {
