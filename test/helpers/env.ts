@@ -22,7 +22,11 @@ export function pgUrl(db: string): string {
 }
 
 /** Runs SQL on a database; returns rows. Opens and closes its own connection. */
-export async function pgQuery<R = Record<string, unknown>>(db: string, sql: string, params: unknown[] = []): Promise<R[]> {
+export async function pgQuery<R = Record<string, unknown>>(
+  db: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: pgUrl(db), options: '-c TimeZone=UTC' });
   await client.connect();
   try {

@@ -74,11 +74,11 @@ export async function createBigTable(client: pg.Client, rows: number, table = 'p
              WHEN 3 THEN E'line\\nbreak\\r\\nback\\\\slash ' || i
              WHEN 4 THEN 'Zürich ✓ 東京 🚀 ' || i
              WHEN 5 THEN E'"quoted", ''single'', \\\\N ' || i
-             WHEN 6 THEN repeat(md5(i::text), 1 + i % 4)
+             WHEN 6 THEN repeat(md5(i::text), (1 + i % 4)::int)
              WHEN 7 THEN E'\\\\.' || i
              ELSE 'plain ' || i
            END
-      FROM generate_series(1, ${rows}) AS g(i)`);
+      FROM generate_series(1::bigint, ${rows}) AS g(i)`);
   await client.query(`ANALYZE ${table}`);
 }
 
@@ -88,9 +88,9 @@ export async function createPairsTable(client: pg.Client, rows: number, table = 
   await client.query(`CREATE TABLE ${table} (
     a integer NOT NULL, b text NOT NULL, n numeric(14,4), payload text, PRIMARY KEY (a, b))`);
   await client.query(`INSERT INTO ${table}
-    SELECT i / 50, 'k' || lpad((49 - i % 50)::text, 3, '0'), (i * 31 % 1000003) / 7.0,
+    SELECT (i / 50)::int, 'k' || lpad((49 - i % 50)::text, 3, '0'), (i * 31 % 1000003) / 7.0,
            CASE WHEN i % 5 = 0 THEN NULL ELSE E'p\\t' || i || E'\\n' || md5(i::text) END
-      FROM generate_series(0, ${rows - 1}) AS g(i)`);
+      FROM generate_series(0::bigint, ${rows - 1}) AS g(i)`);
   await client.query(`ANALYZE ${table}`);
 }
 
@@ -135,56 +135,43 @@ export const PAIRS_KEY = ['a', 'b'];
 export const PAIRS_BUCKET = 'a / 200';
 
 /**
- * Row text of `public.big` that both PostgreSQL and SQLite can produce by SQL (for PG -> SQLite):
- * id | uuid | timestamp as microseconds since 1970 | float with 4 decimals | text (or \N).
+ * Row text of `public.big` that PostgreSQL and SQLite both produce by SQL (PG -> SQLite checks):
+ * id | uuid | timestamp as milliseconds since 1970 | float with 4 decimals | text (NULL as \N).
  */
 export const BIG_ROW_PG_PORTABLE = `x.id::text || '|' || x.u::text || '|' ||
-  coalesce((extract(epoch FROM x.t) * 1000000)::bigint::text, '\\N') || '|' ||
+  coalesce((extract(epoch FROM x.t) * 1000)::bigint::text, '\\N') || '|' ||
   coalesce(to_char(x.v, 'FM9999999990.0000'), '\\N') || '|' || coalesce(x.s, '\\N')`;
+export const BIG_ROW_SQLITE = `CAST(x.id AS TEXT) || '|' || x.u || '|' ||
+  coalesce(CAST(round((julianday(CASE WHEN x.t GLOB '*[+-][0-9][0-9]' THEN x.t || ':00' ELSE x.t END)
+    - 2440587.5) * 86400000) AS INTEGER), '\\N') || '|' ||
+  CASE WHEN x.v IS NULL THEN '\\N' ELSE printf('%.4f', x.v) END || '|' || coalesce(x.s, '\\N')`;
+/** Row text of `public.pairs` for PG -> SQLite (the decimal is kept as its exact text on both sides). */
+export const PAIRS_ROW_PG_PORTABLE = `x.a::text || '|' || x.b || '|' || coalesce(x.n::text, '\\N') || '|' || coalesce(x.payload, '\\N')`;
+export const PAIRS_ROW_SQLITE = `CAST(x.a AS TEXT) || '|' || x.b || '|' || coalesce(x.n, '\\N') || '|' || coalesce(x.payload, '\\N')`;
 
 /**
- * Digest of a table in a SQLite file, with the same bucketing as pgDigest. SQLite has no md5, so
- * the test registers one (node:crypto) as a SQL function and aggregate; everything else is SQL.
+ * Digest of a table in a SQLite file, with the same bucketing and ordering as pgDigest. SQLite has
+ * no md5, so the test registers one (node:crypto) as a scalar SQL function; the rest is SQL
+ * (group_concat with ORDER BY needs SQLite 3.44+).
  */
 export function sqliteDigest(file: string, table: string, key: string[], rowExpr: string, bucketExpr: string): Digest {
   if (!existsSync(file)) throw new Error(`${file} does not exist`);
-  const db = new Database(file, { readonly: true });
+  const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     db.function('md5', { deterministic: true }, (s: unknown) => md5(String(s)));
-    db.aggregate('md5_agg', {
-      start: () => [] as string[],
-      step: (acc: string[], v: unknown) => {
-        acc.push(String(v));
-      },
-      result: (acc: string[]) => md5(acc.join('\n')),
-    });
-    db.aggregate('md5_join', {
-      start: () => [] as string[],
-      step: (acc: string[], v: unknown) => {
-        acc.push(String(v));
-      },
-      result: (acc: string[]) => (acc.length ? md5(acc.join(',')) : ''),
-    });
-    const order = key.join(', ');
-    // Aggregates see rows in the subquery's order (SQLite keeps it for a simple ORDER BY subquery).
-    const hash = (
-      db
-        .prepare(
-          `SELECT md5_join(h) AS hash FROM (
-             SELECT g, md5_agg(r) AS h FROM (
-               SELECT ${bucketExpr} AS g, ${rowExpr} AS r FROM ${table} x ORDER BY ${order}) GROUP BY g ORDER BY g)`,
-        )
-        .get() as { hash: string }
-    ).hash;
-    const rows = Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
-    const dups = Number(
-      (
-        db
-          .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} GROUP BY ${order} HAVING count(*) > 1)`)
-          .get() as { n: number }
-      ).n,
-    );
-    return { rows, hash: hash ?? '', duplicateKeys: dups };
+    const order = key.map((k) => `x.${k}`).join(', ');
+    const { hash } = db
+      .prepare(
+        `SELECT coalesce(md5(group_concat(h, ',' ORDER BY g)), '') AS hash FROM (
+           SELECT ${bucketExpr} AS g, md5(group_concat(${rowExpr}, char(10) ORDER BY ${order})) AS h
+             FROM ${table} x GROUP BY 1)`,
+      )
+      .get() as { hash: string };
+    const { n } = db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+    const { d } = db
+      .prepare(`SELECT count(*) AS d FROM (SELECT 1 FROM ${table} GROUP BY ${key.join(', ')} HAVING count(*) > 1)`)
+      .get() as { d: number };
+    return { rows: Number(n), hash, duplicateKeys: Number(d) };
   } finally {
     db.close();
   }
@@ -224,7 +211,9 @@ export function sqliteMarkers(file: string): Marker[] {
     const has = db.prepare(`SELECT 1 FROM sqlite_schema WHERE name = '_ferry_chunks'`).get();
     if (!has) return [];
     return db
-      .prepare(`SELECT run_id, stream, chunk_id, rows, committed_at FROM _ferry_chunks ORDER BY run_id, stream, chunk_id`)
+      .prepare(
+        `SELECT run_id, stream, chunk_id, rows, committed_at FROM _ferry_chunks ORDER BY run_id, stream, chunk_id`,
+      )
       .all() as Marker[];
   } finally {
     db.close();

@@ -67,7 +67,14 @@ export class PostgresReader implements Reader {
       client.release(broken);
     };
     stream.on('end', () => release(false));
-    stream.on('error', () => release(true));
+    stream.on('error', (err) => {
+      release(true);
+      // pg-copy-streams emits the error without destroying the stream. If the consumer is not
+      // piped yet (the writer is still opening its transaction), it would later read a stream
+      // whose parser is gone (TypeError, a terminal failure) or wait forever. Destroyed with the
+      // error, the stream makes any later pipeline fail at once with the original, retryable error.
+      if (!stream.destroyed) stream.destroy(err);
+    });
     stream.on('close', () => release(!stream.readableEnded));
     return stream;
   }

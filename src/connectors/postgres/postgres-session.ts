@@ -31,6 +31,13 @@ export class PgSession {
     // An idle client whose backend was terminated emits 'error' on the pool; the next checkout
     // gets a fresh connection, so there is nothing to do but not crash.
     pool.on('error', () => {});
+    // A checked-out client whose backend is terminated while it has no query in flight (between
+    // two statements, or after its COPY TO finished but before the stream's reader released it)
+    // emits 'error' on the client itself: with no listener that kills the process. Its next query
+    // fails with a transient error instead (retried), and release() drops the dead client.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const where = redactUrl(url);
     return new PgSession(pool, where);
   }

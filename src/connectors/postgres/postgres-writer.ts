@@ -174,9 +174,17 @@ export class PostgresWriter implements Writer {
     const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
     return this.inChunkTransaction(w, async (client) => {
       const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN`));
+      // The COPY can fail while we wait for the source (e.g. its connection is terminated): keep
+      // the error for the next step rather than leave an 'error' event unheard (that kills the
+      // process). A COPY that failed has let go of its connection: it is not written to again.
+      let copyError: Error | undefined;
+      copy.on('error', (e: Error) => {
+        copyError ??= e;
+      });
       let rows = 0;
       try {
         for await (const batch of batches) {
+          if (copyError) throw copyError;
           let text = '';
           for (const row of batch.rows) {
             let line = encoders[0](row[0]);
@@ -187,11 +195,13 @@ export class PostgresWriter implements Writer {
           await write(copy, text);
         }
       } catch (err) {
+        if (copyError) throw copyError;
         // CopyFail: the server aborts the COPY and the transaction rolls back.
         copy.destroy(err as Error);
         await finished(copy).catch(() => {});
         throw err;
       }
+      if (copyError) throw copyError;
       copy.end();
       await finished(copy);
       return rows;
@@ -201,10 +211,17 @@ export class PostgresWriter implements Writer {
   writeChunkRaw(w: ChunkWrite, format: string, data: Readable): Promise<number> {
     if (format !== 'postgres-binary') throw new Error(`PostgresWriter cannot consume ${format}`);
     const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
-    return this.inChunkTransaction(w, async (client) => {
+    const written = this.inChunkTransaction(w, async (client) => {
       const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN (FORMAT binary)`));
       await pipeline(data, copy);
       return copy.rowCount;
+    });
+    // When the transaction fails before the COPY consumed `data` (no connection, BEGIN or the marker
+    // insert failed, chunk already committed), nobody reads the source stream: destroy it, or its
+    // connection stays checked out mid-COPY for good (pool exhausted, close() never returns).
+    return written.catch((err) => {
+      if (!data.destroyed) data.destroy();
+      throw err;
     });
   }
 
