@@ -102,7 +102,22 @@ export async function executeRun(
   const emit = options.onEvent ?? (() => {});
   const signal = options.signal;
   const writer = target.writer;
-  await writer.ensureChunkLedger();
+
+  /** A step outside chunks (preparation, swap, counts) with the same retry policy as chunks. */
+  async function withRetry<T>(sp: StreamPlan | null, what: string, fn: () => Promise<T>): Promise<T> {
+    const maxAttempts = sp?.maxAttempts ?? Math.max(...plan.streams.map((s) => s.maxAttempts), 1);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isTransient(err) || attempt >= maxAttempts || signal?.aborted) throw err;
+        logger.log('warn', 'step-retry', { stream: sp?.name, step: what, attempt, error: errorMessage(err) });
+        await sleep(backoffMs(attempt), signal);
+      }
+    }
+  }
+
+  await withRetry(null, 'chunk ledger', () => writer.ensureChunkLedger());
   logger.log('info', 'run-start', {
     runId,
     resumed,
@@ -114,6 +129,50 @@ export async function executeRun(
   const runs: StreamRun[] = [];
   const ledgers = new Map<string, StreamLedger>();
   const previous = new Map(state.streams(runId).map((s) => [s.stream, s]));
+
+  /**
+   * Reconciles a stream with the target's markers and creates its staging or target table.
+   * Idempotent, so a transient failure is retried whole. Resolves with the committed chunks, or
+   * undefined when the stream was already finished (swapped or marked done) by this run.
+   */
+  async function prepareStream(run: StreamRun): Promise<Map<string, number> | undefined> {
+    const sp = run.sp;
+    if (await writer.streamFinished(runId, sp.name)) {
+      run.finished = true;
+      run.resumed = sp.chunks.length;
+      return undefined;
+    }
+    const committed = await writer.committedChunks(runId, sp.name);
+    state.reconcile(runId, sp.name, committed);
+    run.resumed = committed.size;
+    run.pending = sp.chunks.filter((c) => !committed.has(c.id));
+    run.remaining = run.pending.length;
+    if (sp.mode === 'full-refresh') {
+      await writer.forgetRuns(sp.name, runId);
+      if (!(await writer.tableExists(run.loadInto))) {
+        if (committed.size > 0) {
+          throw new TerminalError(`staging table ${displayTable(run.loadInto)} of this run is gone`, {
+            hint: 'rerun with --fresh to start the stream over',
+          });
+        }
+        await writer.createTable({ ...targetTable(sp), ref: run.loadInto }, { primaryKey: false, ifNotExists: true });
+      }
+    } else if (!(await writer.tableExists(sp.target))) {
+      await writer.createTable(targetTable(sp), { primaryKey: true, ifNotExists: true });
+      run.createdTarget = true;
+      state.updateStream(runId, sp.name, { createdTarget: true });
+    } else {
+      const have = new Set(await writer.existingColumns(sp.target));
+      const missing = sp.columns.filter((c) => !have.has(c.target.name)).map((c) => c.target.name);
+      if (missing.length > 0) {
+        throw new TerminalError(`target ${displayTable(sp.target)} has no column ${missing.join(', ')}`, {
+          column: missing[0],
+          hint: 'add the columns to the target table, or choose the columns to copy with columns: [...]',
+        });
+      }
+    }
+    return committed;
+  }
 
   // Prepare every stream first: reconcile with the target's markers, create staging/target tables.
   for (const sp of plan.streams) {
@@ -131,40 +190,8 @@ export async function executeRun(
     };
     runs.push(run);
     try {
-      if (await writer.streamFinished(runId, sp.name)) {
-        run.finished = true;
-        run.resumed = sp.chunks.length;
-        continue;
-      }
-      const committed = await writer.committedChunks(runId, sp.name);
-      state.reconcile(runId, sp.name, committed);
-      run.resumed = committed.size;
-      run.pending = sp.chunks.filter((c) => !committed.has(c.id));
-      run.remaining = run.pending.length;
-      if (sp.mode === 'full-refresh') {
-        await writer.forgetRuns(sp.name, runId);
-        if (!(await writer.tableExists(run.loadInto))) {
-          if (committed.size > 0) {
-            throw new TerminalError(`staging table ${displayTable(run.loadInto)} of this run is gone`, {
-              hint: 'rerun with --fresh to start the stream over',
-            });
-          }
-          await writer.createTable({ ...targetTable(sp), ref: run.loadInto }, { primaryKey: false, ifNotExists: true });
-        }
-      } else if (!(await writer.tableExists(sp.target))) {
-        await writer.createTable(targetTable(sp), { primaryKey: true, ifNotExists: true });
-        run.createdTarget = true;
-        state.updateStream(runId, sp.name, { createdTarget: true });
-      } else {
-        const have = new Set(await writer.existingColumns(sp.target));
-        const missing = sp.columns.filter((c) => !have.has(c.target.name)).map((c) => c.target.name);
-        if (missing.length > 0) {
-          throw new TerminalError(`target ${displayTable(sp.target)} has no column ${missing.join(', ')}`, {
-            column: missing[0],
-            hint: 'add the columns to the target table, or choose the columns to copy with columns: [...]',
-          });
-        }
-      }
+      const committed = await withRetry(sp, 'prepare', () => prepareStream(run));
+      if (!committed) continue;
       state.updateStream(runId, sp.name, { status: 'running', startedAt: new Date().toISOString() });
       emit({
         type: 'stream-start',
@@ -248,19 +275,6 @@ export async function executeRun(
         logger.log('warn', 'chunk-retry', { stream: sp.name, chunk: chunk.id, attempt, error: message, delayMs });
         emit({ type: 'chunk-retry', stream: sp.name, chunk: chunk.id, attempt, error: message, delayMs });
         await sleep(delayMs, signal);
-      }
-    }
-  }
-
-  /** A step outside chunks (swap, counts) with the same retry policy. */
-  async function withRetry<T>(sp: StreamPlan, what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!isTransient(err) || attempt >= sp.maxAttempts || signal?.aborted) throw err;
-        logger.log('warn', 'step-retry', { stream: sp.name, step: what, attempt, error: errorMessage(err) });
-        await sleep(backoffMs(attempt), signal);
       }
     }
   }
