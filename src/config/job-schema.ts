@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
 /** Defaults: documented in docs/job-file.md; keep both in step. */
-export const DEFAULT_CHUNK_ROWS = 100_000;
+/**
+ * 500,000 rows: a chunk read by a key range visits every heap page that holds one of its keys, and
+ * when key order is not physical order (random uuids) that is most pages of the table, once per
+ * chunk. Measured on the 5.18M-row data_fact table PG->PG: 100,000 rows a chunk 8.6 s, 250,000
+ * 7.9 s, 500,000 6.8 s, 1,000,000 6.6 s (too few chunks to balance). A chunk is still under a
+ * second of work, so a crash costs little.
+ */
+export const DEFAULT_CHUNK_ROWS = 500_000;
 export const DEFAULT_PARALLEL = 4;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_BATCH_ROWS = 10_000;

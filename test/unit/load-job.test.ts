@@ -3,7 +3,7 @@
  * jobFromObject / loadJob: defaults, validation messages, environment interpolation. No servers.
  *
  * Documented defaults (docs/job-file.md, src/config/job-schema.ts):
- *   chunk_rows 100000, parallel 4, mode full-refresh, max_attempts 5, batch_rows 10000,
+ *   chunk_rows 500000, parallel 4, mode full-refresh, max_attempts 5, batch_rows 10000,
  *   state folder `.ferry/<job file name>` beside the job file.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ describe('jobFromObject defaults', () => {
         selector: 'orders',
         target: undefined,
         mode: 'full-refresh',
-        chunkRows: 100_000,
+        chunkRows: 500_000,
         batchRows: 10_000,
         maxAttempts: 5,
         columns: undefined,
