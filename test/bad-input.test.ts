@@ -177,7 +177,7 @@ describe('sanity: a good job works, so the failures below are about the input', 
     const plan = JSON.parse(r.stdout);
     expect(plan.targetDialect).toBe('sqlite');
     expect(plan.streams[0].target).toEqual({ schema: null, name: 'orders' });
-    expect(plan.streams[0].chunkRows).toBe(100000);
+    expect(plan.streams[0].chunkRows).toBe(500000);
     await expectNothingWritten(dir);
   });
 
