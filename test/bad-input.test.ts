@@ -580,13 +580,13 @@ describe('job file errors (exit 2)', () => {
       [
         'source oracle://scott:***@db.example:1521/ORCL',
         'unsupported URL scheme "oracle:"',
-        'supported: postgres:, postgresql:, sqlite:, sqlite3:',
+        'supported: postgres:, postgresql:, mysql:, mariadb:, sqlite:, sqlite3:',
       ],
     ],
     [
-      'mysql:// (planned, not built)',
-      { source: `sqlite:${sqliteSrc}`, target: `mysql://root:${URL_PW}@127.0.0.1:3306/x` },
-      ['target mysql://root:***@127.0.0.1:3306/x', 'the mysql: connector is not available in this version'],
+      'mssql:// (planned, not built)',
+      { source: `sqlite:${sqliteSrc}`, target: `mssql://sa:${URL_PW}@127.0.0.1:1433/x` },
+      ['target mssql://sa:***@127.0.0.1:1433/x', 'the mssql: connector is not available in this version'],
     ],
     [
       's3:// (planned)',

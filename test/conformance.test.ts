@@ -471,10 +471,29 @@ describe('append', () => {
 });
 
 describe('values a target cannot hold', () => {
-  it('SQLite TEXT with NUL -> PostgreSQL fails, naming the column, and writes nothing', async () => {
+  it('SQLite TEXT with NUL -> PostgreSQL: the default policy strips NUL and counts it', async () => {
+    const src = sourceSide('sqlite');
+    const tgt = await freshTarget('postgres', 'nul-strip');
+    const job = makeJob(src, tgt, [NUL_TABLE], 'full-refresh', 'nul-strip');
+    const ledger = await run(job);
+    expect(ledger.status).toBe('ok');
+    const sl = ledger.streams[0];
+    expect(sl.rejects).toBe(0);
+    expect(sl.policyCounts.nul_bytes).toBeGreaterThan(0);
+    const rows = await withPg(
+      tgt.where,
+      async (c) =>
+        (await c.query(`SELECT count(*)::int AS n FROM public.nul_text WHERE payload LIKE '%' || chr(65533) || '%'`))
+          .rows[0].n,
+    );
+    expect(rows).toBe(0);
+  });
+
+  it('SQLite TEXT with NUL -> PostgreSQL with nul_bytes: reject fails over max_rejects, naming the column, and writes nothing', async () => {
     const src = sourceSide('sqlite');
     const tgt = await freshTarget('postgres', 'nul');
     const job = makeJob(src, tgt, [NUL_TABLE], 'full-refresh', 'nul');
+    for (const s of job.streams) s.policies = { ...s.policies, nul_bytes: 'reject' };
     const ledger = await run(job);
     expect(ledger.status).toBe('failed');
     const sl = ledger.streams[0];
@@ -493,7 +512,7 @@ describe('values a target cannot hold', () => {
     const file = writeJob(dir, {
       source: src.url,
       target: tgt.url,
-      defaults: { mode: 'full-refresh', chunk_rows: CHUNK_ROWS, parallel: PARALLEL },
+      defaults: { mode: 'full-refresh', chunk_rows: CHUNK_ROWS, parallel: PARALLEL, policies: { nul_bytes: 'reject' } },
       streams: { nul_text: null },
     });
     const res = await runCli(['run', file, '--no-progress']);

@@ -108,7 +108,10 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
       options.onPlan?.(thePlan, runId, resumed);
       const logger = new RunLogger(path.join(job.stateDir, 'runs'), runId);
       try {
-        return await executeRun(thePlan, runId, resumed, source, target, state, logger, options);
+        return await executeRun(thePlan, runId, resumed, source, target, state, logger, {
+          ...options,
+          rejectsDir: path.join(job.stateDir, 'rejects', runId),
+        });
       } catch (err) {
         logger.log('error', 'run-stopped', { error: err instanceof Error ? err.message : String(err) });
         state.setRunStatus(runId, 'failed', err instanceof Error ? err.message : String(err));

@@ -29,6 +29,10 @@ export function formatPlan(plan: Plan): string {
   out.push(`source    ${plan.source}  (${plan.sourceDialect})`);
   out.push(`target    ${plan.target}  (${plan.targetDialect})`);
   out.push(`parallel  ${plan.parallel} chunk${plan.parallel > 1 ? 's' : ''} in flight`);
+  if (plan.castRules?.length) {
+    out.push('cast rules in effect (first match wins; yours first):');
+    for (const r of plan.castRules) out.push(`  ${r}`);
+  }
   for (const sp of plan.streams) {
     const key = sp.chunkKey.length ? `by (${sp.chunkKey.join(', ')})` : 'whole table';
     const est = sp.estimatedRows >= 0 ? `~${n(sp.estimatedRows)} rows` : 'rows unknown';
@@ -39,17 +43,43 @@ export function formatPlan(plan: Plan): string {
     );
     out.push(
       table(
-        ['  column', 'source type', 'logical', 'target type', 'null', 'note'],
-        sp.columns.map((c) => [
-          `  ${c.source.name}${sp.primaryKey.includes(c.source.name) ? ' (pk)' : ''}`,
-          c.source.nativeType || '(none)',
-          formatLogical(c.source.logical),
-          c.target.nativeType,
-          c.target.nullable ? 'yes' : 'no',
-          c.lossy ?? '',
-        ]),
+        ['  column', 'source type', 'logical', 'target type', 'null', 'found', 'note'],
+        sp.columns.map((c) => {
+          const logical =
+            formatLogical(c.source.logical) === formatLogical(c.target.logical)
+              ? formatLogical(c.source.logical)
+              : `${formatLogical(c.source.logical)} -> ${formatLogical(c.target.logical)}`;
+          const found = Object.entries(c.found ?? {})
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => `${k}: ${n(v)}`)
+            .join(', ');
+          const note = [c.transform ? `transform ${c.transform}` : '', c.renamed ?? '', c.lossy ?? '']
+            .filter(Boolean)
+            .join('; ');
+          return [
+            `  ${c.target.name}${sp.primaryKey.includes(c.target.name) ? ' (pk)' : ''}`,
+            c.source.nativeType || '(none)',
+            logical,
+            c.target.nativeType,
+            c.target.nullable ? 'yes' : 'no',
+            found,
+            note,
+          ];
+        }),
       ),
     );
+    const rules = sp.columns.filter((c) => c.rule);
+    if (rules.length) {
+      out.push('  cast rules applied:');
+      for (const c of rules) out.push(`    ${c.source.name}: ${c.rule}`);
+    }
+    if (sp.policies) {
+      out.push(
+        `  policies: ${Object.entries(sp.policies)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}; max_rejects ${sp.maxRejects}`,
+      );
+    }
     if (sp.indexes.length) out.push(`  indexes built after the load: ${sp.indexes.map((i) => i.name).join(', ')}`);
     if (sp.mode === 'full-refresh') out.push('  loads into a staging table, swapped in atomically at the end');
     for (const w of sp.warnings) out.push(`  warning: ${w}`);
@@ -68,6 +98,7 @@ export function formatLedger(ledger: Ledger): string {
     n(s.sourceRows),
     n(s.targetRows),
     n(s.rowsWritten),
+    n(s.rejects),
     `${s.chunks}`,
     `${s.chunksResumed}`,
     `${s.retries}`,
@@ -83,6 +114,7 @@ export function formatLedger(ledger: Ledger): string {
         'source rows',
         'target rows',
         'written',
+        'rejected',
         'chunks',
         'resumed',
         'retries',
@@ -91,7 +123,14 @@ export function formatLedger(ledger: Ledger): string {
       rows,
     ),
   ];
-  for (const s of ledger.streams) if (s.error) out.push(`${s.stream}: ${s.error}`);
+  for (const s of ledger.streams) {
+    if (s.error) out.push(`${s.stream}: ${s.error}`);
+    const changed = Object.entries(s.policyCounts ?? {}).filter(([, v]) => v > 0);
+    if (changed.length) {
+      out.push(`${s.stream}: values changed by policy: ${changed.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+    }
+    if (s.rejectsFile) out.push(`${s.stream}: ${n(s.rejects)} rejected rows with their reasons in ${s.rejectsFile}`);
+  }
   const failed = ledger.streams.filter((s) => s.status !== 'ok').length;
   out.push(
     `run ${ledger.runId}${ledger.resumed ? ' (resumed)' : ''}: ${ledger.status === 'ok' ? 'ok' : `FAILED (${failed} of ${ledger.streams.length} streams)`} in ${ledger.seconds.toFixed(1)}s`,
@@ -103,12 +142,13 @@ export function formatLedger(ledger: Ledger): string {
 export function formatVerify(report: VerifyReport): string {
   const out = [
     table(
-      ['stream', 'target', 'result', 'source rows', 'target rows', 'chunks', 'mismatching', 'time'],
+      ['stream', 'target', 'result', 'source rows', 'rejected', 'target rows', 'chunks', 'mismatching', 'time'],
       report.streams.map((s) => [
         s.stream,
         s.target,
         s.status,
         n(s.sourceRows),
+        n(s.rejected),
         n(s.targetRows),
         `${s.chunks}`,
         `${s.mismatches.length}`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRANSFORMS } from '../core/cast-rules.js';
 
 /** Defaults: documented in docs/job-file.md; keep both in step. */
 /**
@@ -18,6 +19,40 @@ export type Mode = z.infer<typeof modeSchema>;
 
 const positiveInt = z.number().int().positive();
 
+export const policiesSchema = z
+  .object({
+    invalid_dates: z.enum(['null', 'reject']).optional(),
+    nul_bytes: z.enum(['strip', 'replace', 'reject']).optional(),
+    invalid_utf8: z.enum(['reject', 'replace', 'cp1252']).optional(),
+    non_finite_floats: z.enum(['null', 'reject']).optional(),
+    out_of_range: z.enum(['reject', 'null', 'clamp']).optional(),
+  })
+  .strict();
+
+export const castRuleSchema = z
+  .object({
+    match: z
+      .object({
+        type: z.string().min(1).optional(),
+        column: z.string().min(1).optional(),
+        unsigned: z.boolean().optional(),
+        precision: z.number().int().nonnegative().optional(),
+        scale: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .refine((m) => Object.keys(m).length > 0, {
+        message: 'a match needs at least one of type, column, unsigned, precision, scale',
+      }),
+    when: z.enum(['values-0-1', 'within-day']).optional(),
+    to: z.string().min(1).optional(),
+    transform: z.enum(TRANSFORMS).optional(),
+    why: z.string().optional(),
+  })
+  .strict()
+  .refine((r) => r.to !== undefined || r.transform !== undefined, {
+    message: 'a cast rule needs to: and/or transform:',
+  });
+
 /** Settings a stream inherits from `defaults` and may override. */
 const streamSettings = {
   /** `full-refresh` (staging table swapped in atomically) or `append` (rows added to the target). */
@@ -28,6 +63,10 @@ const streamSettings = {
   batch_rows: positiveInt.optional(),
   /** Attempts per chunk before the stream fails (transient errors only). */
   max_attempts: positiveInt.optional(),
+  /** Rejected rows a stream may set aside before it fails. */
+  max_rejects: z.number().int().nonnegative().optional(),
+  /** What to do with values the target cannot store (see docs/job-file.md). */
+  policies: policiesSchema.optional(),
 };
 
 export const defaultsSchema = z
@@ -35,6 +74,8 @@ export const defaultsSchema = z
     ...streamSettings,
     /** Chunks in flight at once, over all streams. */
     parallel: positiveInt.optional(),
+    /** Profile the source at plan time (counts for policies, data-dependent cast rules). */
+    profile: z.boolean().optional(),
   })
   .strict();
 
@@ -47,6 +88,8 @@ export const streamSchema = z
     columns: z.array(z.string().min(1)).nonempty().optional(),
     /** Chunk key for a table without a primary key: unique, not-null columns. */
     primary_key: z.array(z.string().min(1)).nonempty().optional(),
+    /** Cast rules for this stream, tried before the job's `casts` and the connector's defaults. */
+    casts: z.array(castRuleSchema).optional(),
   })
   .strict();
 
@@ -59,6 +102,8 @@ export const jobSchema = z
     /** Folder of the state store and run logs; default `.ferry/<job name>` beside the job file. */
     state: z.string().min(1).optional(),
     defaults: defaultsSchema.optional(),
+    /** Cast rules tried before the source connector's defaults, in order; first match wins. */
+    casts: z.array(castRuleSchema).optional(),
     streams: z.record(z.string().min(1), streamSchema.nullable()).refine((s) => Object.keys(s).length > 0, {
       message: 'at least one stream is required',
     }),

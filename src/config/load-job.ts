@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import type { CastRule } from '../core/cast-rules.js';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULT_POLICIES, type Policies } from '../core/policies.js';
 import { registerSecret } from '../core/redact.js';
 import {
   DEFAULT_BATCH_ROWS,
@@ -26,6 +28,13 @@ export interface StreamSpec {
   maxAttempts: number;
   columns?: string[];
   primaryKey?: string[];
+  /** Rejected rows allowed before the stream fails. Default 0: any rejected row fails it. */
+  maxRejects: number;
+  policies: Policies;
+  /** The user's cast rules for this stream: its own first, then the job's. */
+  casts: CastRule[];
+  /** Profile the source at plan time. Default true. */
+  profile: boolean;
 }
 
 /** A validated job: what `plan`, `run`, `status` and `verify` take. */
@@ -113,6 +122,10 @@ export function jobFromObject(
     maxAttempts: s?.max_attempts ?? d.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
     columns: s?.columns,
     primaryKey: s?.primary_key,
+    maxRejects: s?.max_rejects ?? d.max_rejects ?? 0,
+    policies: { ...DEFAULT_POLICIES, ...d.policies, ...s?.policies },
+    casts: [...(s?.casts ?? []), ...(file.casts ?? [])] as CastRule[],
+    profile: d.profile ?? true,
   }));
   const stateDir = path.resolve(baseDir, file.state ?? path.join('.ferry', name));
   const hash = createHash('sha256')

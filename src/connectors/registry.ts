@@ -20,6 +20,10 @@ const CONNECTORS: Entry[] = [
       (await import('./postgres/postgres-connector.js')).createPostgresConnector(url, options),
   },
   {
+    schemes: ['mysql', 'mariadb'],
+    open: async (url, options) => (await import('./mysql/mysql-connector.js')).createMysqlConnector(url, options),
+  },
+  {
     schemes: ['sqlite', 'sqlite3'],
     open: async (url, options, role) =>
       (await import('./sqlite/sqlite-connector.js')).createSqliteConnector(url, options, role),
@@ -27,7 +31,7 @@ const CONNECTORS: Entry[] = [
 ];
 
 /** Schemes named in the design that are not built yet: a clear message rather than "unknown". */
-const PLANNED = ['mysql', 'mariadb', 'mssql', 's3', 'file'];
+const PLANNED = ['mssql', 's3', 'file'];
 
 export function supportedSchemes(): string[] {
   return CONNECTORS.flatMap((c) => c.schemes);

@@ -4,8 +4,10 @@
  * dialect name. Connectors never manage parallelism or retries: the engine does.
  */
 import type { Readable } from 'node:stream';
+import type { CastRule } from './cast-rules.js';
 import type { TableRef } from './identifiers.js';
 import type { LogicalType } from './logical-types.js';
+import type { ValueSupport } from './policies.js';
 
 export interface ColumnInfo {
   name: string;
@@ -92,6 +94,8 @@ export interface ChunkWrite {
   /** The table the rows go into (a staging table for full refresh). */
   table: TableRef;
   columns: readonly TargetColumn[];
+  /** Rows of this chunk set aside as rejects, read when the marker is written (before commit). */
+  rejects?: () => number;
 }
 
 export interface Capabilities {
@@ -109,6 +113,26 @@ export interface Capabilities {
   unquotedCase: 'lower' | 'preserve';
   /** Raw byte formats the reader can produce and the writer can consume unchanged (e.g. `postgres-binary`). */
   passThrough: readonly string[];
+  /** Values this dialect can hold that others cannot (policies apply where a target cannot). */
+  values: ValueSupport;
+  /** Longest identifier in bytes (PostgreSQL 63, MySQL 64); longer names are renamed by the plan. */
+  maxIdentifierBytes: number;
+  /** Whether column names differing only in case collide (MySQL). */
+  caseInsensitiveColumns: boolean;
+}
+
+/** Data checks a source can count at plan time (`ferry plan` shows the counts). */
+export type ProbeCheck = 'values-0-1' | 'within-day' | 'invalid-dates' | 'nul-bytes' | 'non-finite' | 'invalid-utf8';
+
+export interface Probe {
+  column: ColumnInfo;
+  check: ProbeCheck;
+}
+
+/** A committed chunk as its marker in the target records it. */
+export interface ChunkMarker {
+  rows: number;
+  rejects: number;
 }
 
 export interface TypeMapping {
@@ -130,6 +154,11 @@ export interface Introspector {
   chunkBoundaries(ref: TableRef, key: readonly ColumnInfo[], chunkRows: number): Promise<KeyTuple[]>;
   /** Exact count of rows in a range (or the whole table). */
   count(ref: TableRef, key: readonly ColumnInfo[], range: KeyRange | null): Promise<number>;
+  /**
+   * Counts the values that fail each check, in one pass over the table. An entry is null when the
+   * connector has no way to check it (or the check cannot fail in this dialect).
+   */
+  profile?(ref: TableRef, probes: readonly Probe[]): Promise<(number | null)[]>;
 }
 
 export interface Reader {
@@ -139,12 +168,15 @@ export interface Reader {
 }
 
 export interface Writer {
-  /** Maps a source column to this dialect's type; same-dialect sources keep their native type. */
-  mapType(column: ColumnInfo, sourceDialect: string): TypeMapping;
+  /**
+   * Maps a source column to this dialect's type; same-dialect sources keep their native type.
+   * `key` says the column is in a key or index (MySQL needs a bounded length there).
+   */
+  mapType(column: ColumnInfo, sourceDialect: string, context?: { key: boolean }): TypeMapping;
   /** Creates the `_ferry_chunks` bookkeeping table if it is missing. */
   ensureChunkLedger(): Promise<void>;
-  /** Chunk ids committed for a run and stream, with their row counts. */
-  committedChunks(runId: string, stream: string): Promise<Map<string, number>>;
+  /** Chunk ids committed for a run and stream, with their row and reject counts. */
+  committedChunks(runId: string, stream: string): Promise<Map<string, ChunkMarker>>;
   /** Removes the chunk markers of a stream's earlier runs (everything but `keepRunId`). */
   forgetRuns(stream: string, keepRunId: string): Promise<void>;
   tableExists(ref: TableRef): Promise<boolean>;
@@ -174,6 +206,8 @@ export interface Writer {
 export interface Connector {
   /** `postgres`, `sqlite`, ... Used for display and to recognise same-dialect copies. */
   readonly dialect: string;
+  /** Cast rules applied to this connector's columns as a source, after the user's rules. */
+  readonly castRules: readonly CastRule[];
   readonly capabilities: Capabilities;
   readonly introspector: Introspector;
   readonly reader: Reader;

@@ -4,13 +4,18 @@
  * a stream is finalised (swap or index build) as soon as its last chunk commits; a ledger at the end.
  */
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ChunkWrite, Connector, ReadRequest, RowBatch, TargetTable } from '../core/connector.js';
 import { AlreadyCommittedError, errorMessage, FerryError, isTransient, TerminalError } from '../core/errors.js';
 import { displayTable, type TableRef } from '../core/identifiers.js';
 import type { RunLogger } from '../core/logger.js';
+import { DEFAULT_POLICIES } from '../core/policies.js';
 import type { ChunkPlan, Plan, StreamPlan } from './plan-types.js';
+import { ChunkRejects, joinRejects, rawText } from './rejects.js';
 import { backoffMs, sleep } from './retry.js';
 import type { StateStore } from './state-store.js';
+import { type ColumnStage, columnStage, type PolicyCounts, stageRows } from './transforms.js';
 
 export type StreamOutcome = 'ok' | 'failed' | 'mismatch' | 'skipped';
 
@@ -32,6 +37,11 @@ export interface StreamLedger {
   retries: number;
   seconds: number;
   passThrough: string | null;
+  /** Rows set aside (not written), with their reasons in `rejectsFile`. */
+  rejects: number;
+  rejectsFile?: string | null;
+  /** Values changed by a policy (e.g. `invalid_dates: 3` zero dates written as NULL). */
+  policyCounts: Record<string, number>;
   error?: string;
 }
 
@@ -62,6 +72,8 @@ export type RunEvent =
 
 export interface ExecuteOptions {
   signal?: AbortSignal;
+  /** Folder of this run's rejects files (default: a temp folder). */
+  rejectsDir?: string;
   onEvent?: (e: RunEvent) => void;
 }
 
@@ -86,6 +98,10 @@ interface StreamRun {
   started: number;
   finished: boolean;
   loadInto: TableRef;
+  /** Rejected rows in committed chunks plus in chunks being written (for the max_rejects budget). */
+  committedRejects: number;
+  inflightRejects: number;
+  stages: (ColumnStage | null)[];
 }
 
 export async function executeRun(
@@ -142,7 +158,9 @@ export async function executeRun(
       run.resumed = sp.chunks.length;
       return undefined;
     }
-    const committed = await writer.committedChunks(runId, sp.name);
+    const markers = await writer.committedChunks(runId, sp.name);
+    const committed = new Map([...markers].map(([id, m]) => [id, m.rows]));
+    run.committedRejects = [...markers.values()].reduce((a, m) => a + m.rejects, 0);
     state.reconcile(runId, sp.name, committed);
     run.resumed = committed.size;
     run.pending = sp.chunks.filter((c) => !committed.has(c.id));
@@ -150,6 +168,9 @@ export async function executeRun(
     if (sp.mode === 'full-refresh') {
       await writer.forgetRuns(sp.name, runId);
       if (!(await writer.tableExists(run.loadInto))) {
+        // Every chunk committed and the staging table gone: the swap may have happened without its
+        // marker (targets whose DDL is not transactional); swapIn decides.
+        if (committed.size > 0 && run.pending.length === 0) return committed;
         if (committed.size > 0) {
           throw new TerminalError(`staging table ${displayTable(run.loadInto)} of this run is gone`, {
             hint: 'rerun with --fresh to start the stream over',
@@ -187,6 +208,18 @@ export async function executeRun(
       started: Date.now(),
       finished: false,
       loadInto: sp.mode === 'full-refresh' ? stagingRef(runId, sp) : sp.target,
+      committedRejects: 0,
+      inflightRejects: 0,
+      stages: sp.columns.map((c) =>
+        columnStage(
+          c.source.logical,
+          c.target.logical,
+          c.transform,
+          source.capabilities.values,
+          target.capabilities.values,
+          sp.policies ?? DEFAULT_POLICIES,
+        ),
+      ),
     };
     runs.push(run);
     try {
@@ -207,6 +240,10 @@ export async function executeRun(
       run.pending = [];
     }
   }
+
+  /** Reject and policy counts of chunks just written, handed from loadChunk to the state store. */
+  const lastCounts = new Map<string, { rejects: number; counts: PolicyCounts }>();
+  const rejectsDir = options.rejectsDir ?? path.join(tmpdir(), 'ferry-rejects', runId);
 
   const queue: { run: StreamRun; chunk: ChunkPlan }[] = runs.flatMap((run) =>
     run.pending.map((chunk) => ({ run, chunk })),
@@ -233,13 +270,51 @@ export async function executeRun(
       const raw = await source.reader.readRaw(req, sp.passThrough);
       return writer.writeChunkRaw(w, sp.passThrough, raw);
     }
+    const staged = run.stages.some((s) => s !== null);
+    const rejects = staged ? new ChunkRejects(rejectsDir, sp.name, chunk.id) : undefined;
+    const counts: PolicyCounts = {};
+    w.rejects = () => rejects?.count ?? 0;
+    const keyIdx = sp.chunkKey.map((k) => sp.columns.findIndex((c) => c.source.name === k));
+    const budget = sp.maxRejects ?? 0;
     async function* counted(): AsyncIterable<RowBatch> {
       for await (const b of source.reader.read(req, signal)) {
         emit({ type: 'rows', stream: sp.name, rows: b.rows.length });
+        if (staged) b.rows = applyStages(b.rows);
         yield b;
       }
     }
-    return writer.writeChunk(w, counted(), signal);
+    function applyStages(rows: unknown[][]): unknown[][] {
+      const cols = sp.columns;
+      return stageRows(run.stages, rows, counts, (row, i, v) => {
+        const idx = keyIdx.length ? keyIdx : cols.map((_c, j) => j);
+        rejects!.add({
+          stream: sp.name,
+          chunk: chunk.id,
+          key: idx.map((j) => rawText(cols[j].source.logical, row[j])),
+          column: cols[i].source.name,
+          value: rawText(cols[i].source.logical, row[i]),
+          reason: v.reason,
+          policy: v.policy,
+        });
+        run.inflightRejects++;
+        if (run.committedRejects + run.inflightRejects > budget) {
+          throw new TerminalError(`more than max_rejects (${budget}) rows rejected; the last: ${v.reason}`, {
+            stream: sp.name,
+            chunk: chunk.id,
+            column: cols[i].source.name,
+            hint: `see the rejects in ${rejectsDir}; raise max_rejects, or change the policy (${v.policy})`,
+          });
+        }
+      });
+    }
+    try {
+      const rows = await writer.writeChunk(w, counted(), signal);
+      run.committedRejects += rejects?.count ?? 0;
+      lastCounts.set(chunk.id, { rejects: rejects?.count ?? 0, counts });
+      return rows;
+    } finally {
+      run.inflightRejects -= rejects?.count ?? 0;
+    }
   }
 
   async function runChunk(run: StreamRun, chunk: ChunkPlan): Promise<void> {
@@ -254,10 +329,12 @@ export async function executeRun(
           rows = await loadChunk(run, chunk);
         } catch (err) {
           if (!(err instanceof AlreadyCommittedError)) throw err;
-          rows = (await writer.committedChunks(runId, sp.name)).get(chunk.id) ?? 0;
+          rows = (await writer.committedChunks(runId, sp.name)).get(chunk.id)?.rows ?? 0;
           logger.log('info', 'chunk-already-committed', { stream: sp.name, chunk: chunk.id, rows });
         }
-        state.chunkDone(runId, sp.name, chunk.id, rows);
+        const extra = lastCounts.get(chunk.id);
+        lastCounts.delete(chunk.id);
+        state.chunkDone(runId, sp.name, chunk.id, rows, extra?.rejects ?? 0, extra?.counts ?? {});
         logger.log('info', 'chunk-done', { stream: sp.name, chunk: chunk.id, rows, attempt, ms: Date.now() - started });
         if (sp.passThrough) emit({ type: 'rows', stream: sp.name, rows });
         emit({ type: 'chunk-done', stream: sp.name, chunk: chunk.id, rows });
@@ -294,6 +371,8 @@ export async function executeRun(
       retries: run.retries,
       seconds: (Date.now() - run.started) / 1000,
       passThrough: sp.passThrough,
+      rejects: 0,
+      policyCounts: {},
     };
     // The source is counted while the target builds its keys (different servers, or at least
     // different work): the count is off the critical path. Its failure is reported below.
@@ -313,14 +392,20 @@ export async function executeRun(
         }
       }
       const committed = await withRetry(sp, 'markers', () => writer.committedChunks(runId, sp.name));
-      base.rowsWritten = [...committed].filter(([id]) => !id.startsWith('__')).reduce((a, [, n]) => a + n, 0);
+      const chunkMarkers = [...committed].filter(([id]) => !id.startsWith('__'));
+      base.rowsWritten = chunkMarkers.reduce((a, [, m]) => a + m.rows, 0);
+      base.rejects = chunkMarkers.reduce((a, [, m]) => a + m.rejects, 0);
+      base.policyCounts = state.policyCounts(runId, sp.name);
+      if (base.rejects > 0)
+        base.rejectsFile = joinRejects(rejectsDir, sp.name, new Set(chunkMarkers.map(([id]) => id)));
       base.sourceRows = await sourceCount;
       base.targetRows = await withRetry(sp, 'count', () => target.introspector.count(sp.target, [], null));
-      const equal =
-        base.rowsWritten === base.sourceRows && (sp.mode === 'append' || base.targetRows === base.sourceRows);
+      // Every source row is either written or rejected (with its reason in the rejects file).
+      const accounted = base.rowsWritten + base.rejects;
+      const equal = accounted === base.sourceRows && (sp.mode === 'append' || base.targetRows === base.rowsWritten);
       base.status = equal ? 'ok' : 'mismatch';
       if (!equal) {
-        base.error = `counts differ: source ${base.sourceRows}, written ${base.rowsWritten}, target ${base.targetRows} (was the source written to during the run?)`;
+        base.error = `counts differ: source ${base.sourceRows}, written ${base.rowsWritten}, rejected ${base.rejects}, target ${base.targetRows} (was the source written to during the run?)`;
       }
     } catch (err) {
       const e = wrap(err, sp.name);

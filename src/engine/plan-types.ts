@@ -1,5 +1,7 @@
-import type { ColumnInfo, IndexInfo, KeyRange, TargetColumn } from '../core/connector.js';
+import type { TransformName } from '../core/cast-rules.js';
+import type { ColumnInfo, IndexInfo, KeyRange, ProbeCheck, TargetColumn } from '../core/connector.js';
 import type { TableRef } from '../core/identifiers.js';
+import type { Policies } from '../core/policies.js';
 
 export type Mode = 'full-refresh' | 'append';
 
@@ -15,6 +17,14 @@ export interface ColumnPlan {
   target: TargetColumn;
   /** Why a value may change on the way (shown by `ferry plan`). */
   lossy?: string;
+  /** The value transform of the cast rule that matched. */
+  transform?: TransformName;
+  /** The cast rule that decided the target type (formatted), when one matched. */
+  rule?: string;
+  /** Counts found by profiling the source, by check (`invalid-dates: 12`). */
+  found?: Partial<Record<ProbeCheck, number>>;
+  /** Target name differs from the source name (too long, or colliding); why. */
+  renamed?: string;
 }
 
 export interface StreamPlan {
@@ -39,6 +49,8 @@ export interface StreamPlan {
   chunkRows: number;
   batchRows: number;
   maxAttempts: number;
+  maxRejects: number;
+  policies: Policies;
   warnings: string[];
 }
 
@@ -52,5 +64,7 @@ export interface Plan {
   /** Chunks in flight at once (after connector limits). */
   parallel: number;
   streams: StreamPlan[];
+  /** Cast rules in effect, in order (the user's, then the source connector's). */
+  castRules: string[];
   createdAt: string;
 }

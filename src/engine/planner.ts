@@ -3,8 +3,11 @@
  * source, maps every column's type into the target dialect, picks the chunk key and cuts chunks,
  * decides whether bytes can pass straight through. Dialect-free: it only asks the connectors.
  */
+
+import { createHash } from 'node:crypto';
 import type { Job, StreamSpec } from '../config/load-job.js';
-import type { Connector, TableInfo, TargetColumn } from '../core/connector.js';
+import { type CastRule, castMatches, formatRule, parseLogical } from '../core/cast-rules.js';
+import type { ColumnInfo, Connector, Probe, ProbeCheck, TableInfo, TargetColumn } from '../core/connector.js';
 import { ConfigError, FerryError, TerminalError } from '../core/errors.js';
 import {
   displayTable,
@@ -16,6 +19,7 @@ import {
 } from '../core/identifiers.js';
 import { redactUrl } from '../core/redact.js';
 import type { ChunkPlan, ColumnPlan, Plan, StreamPlan } from './plan-types.js';
+import { columnStage } from './transforms.js';
 
 export function chunkId(i: number): string {
   return `c${String(i).padStart(5, '0')}`;
@@ -102,8 +106,11 @@ function targetRef(spec: StreamSpec, src: TableRef, source: Connector, target: C
     return { schema: q.schema ? fold(q.schema) : def, name };
   }
   if (def === null) return { schema: null, name: src.name };
-  const srcHasSchemas = source.capabilities.defaultSchema !== null;
-  return { schema: srcHasSchemas && src.schema ? src.schema : def, name: src.name };
+  // The source's default schema (PostgreSQL `public`, the MySQL URL's database) maps to the
+  // target's default; other schemas keep their name.
+  const srcDefault = source.capabilities.defaultSchema;
+  const keep = src.schema !== null && srcDefault !== null && src.schema !== srcDefault;
+  return { schema: keep ? src.schema : def, name: src.name };
 }
 
 async function planStream(
@@ -126,12 +133,32 @@ async function planStream(
       return col;
     });
   }
-  const columns: ColumnPlan[] = cols.map((c) => {
-    const m = target.writer.mapType(c, source.dialect);
-    const t: TargetColumn = { name: c.name, nativeType: m.nativeType, logical: c.logical, nullable: c.nullable };
-    return { source: c, target: t, lossy: m.lossy };
-  });
   const has = (n: string) => cols.some((c) => c.name === n);
+  const keyed = new Set([
+    ...info.primaryKey,
+    ...(spec.primaryKey ?? []),
+    ...info.indexes.flatMap((ix) => ix.columns ?? []),
+  ]);
+  const found = await profileColumns(spec, info, cols, source, target);
+  const rules = castRulesFor(spec, source, target);
+  const columns: ColumnPlan[] = cols.map((c, i) => {
+    const rule = pickRule(rules, info.ref.name, c, found[i]);
+    let col = c;
+    if (rule?.to) {
+      const logical = parseLogical(rule.to, `cast rule ${formatRule(rule)}`);
+      col = { ...c, logical, note: undefined };
+    }
+    // A rule that changed the type makes the column no longer "same dialect, same native type".
+    const m = target.writer.mapType(col, rule?.to ? 'cast' : source.dialect, { key: keyed.has(c.name) });
+    const t: TargetColumn = { name: c.name, nativeType: m.nativeType, logical: col.logical, nullable: c.nullable };
+    const plan: ColumnPlan = { source: c, target: t, lossy: m.lossy };
+    if (rule) plan.rule = formatRule(rule);
+    if (rule?.transform) plan.transform = rule.transform;
+    if (Object.keys(found[i]).length > 0) plan.found = found[i];
+    return plan;
+  });
+  renameForTarget(columns, target, warnings);
+  const targetName = (n: string) => columns.find((c) => c.source.name === n)?.target.name ?? n;
   let chunkKey: string[] = [];
   let chunkKeySource: StreamPlan['chunkKeySource'] = 'none';
   if (spec.primaryKey) {
@@ -153,18 +180,20 @@ async function planStream(
       'no primary key: copied as one whole-table chunk, replaced atomically (set primary_key: [unique, not-null columns] to cut it in chunks)',
     );
   }
-  const primaryKey = info.primaryKey.filter(has);
-  const indexes = info.indexes.filter((ix) => {
-    if (ix.columns && !ix.columns.every(has)) {
-      warnings.push(`index ${ix.name} skipped: it uses columns not selected`);
-      return false;
-    }
-    if (!ix.columns && ix.dialect !== target.dialect) {
-      warnings.push(`index ${ix.name} skipped: expression or partial index cannot be carried to ${target.dialect}`);
-      return false;
-    }
-    return true;
-  });
+  const primaryKey = info.primaryKey.filter(has).map(targetName);
+  const indexes = info.indexes
+    .filter((ix) => {
+      if (ix.columns && !ix.columns.every(has)) {
+        warnings.push(`index ${ix.name} skipped: it uses columns not selected`);
+        return false;
+      }
+      if (!ix.columns && ix.dialect !== target.dialect) {
+        warnings.push(`index ${ix.name} skipped: expression or partial index cannot be carried to ${target.dialect}`);
+        return false;
+      }
+      return true;
+    })
+    .map((ix) => (ix.columns ? { ...ix, columns: ix.columns.map(targetName) } : ix));
   let chunks: ChunkPlan[] = [{ id: chunkId(1), range: null }];
   if (computeChunks && chunkKey.length > 0) {
     const keyCols = chunkKey.map((k) => info.columns.find((c) => c.name === k)!);
@@ -177,8 +206,19 @@ async function planStream(
     }
   }
   const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
-  const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType);
-  const passThrough = shared.length > 0 && sameTypes && source.dialect === target.dialect ? shared[0] : null;
+  const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType && !c.transform);
+  const staged = columns.some(
+    (c) =>
+      columnStage(
+        c.source.logical,
+        c.target.logical,
+        c.transform,
+        source.capabilities.values,
+        target.capabilities.values,
+        spec.policies,
+      ) !== null,
+  );
+  const passThrough = shared.length > 0 && sameTypes && !staged && source.dialect === target.dialect ? shared[0] : null;
   return {
     name,
     source: info.ref,
@@ -195,8 +235,105 @@ async function planStream(
     chunkRows: spec.chunkRows,
     batchRows: spec.batchRows,
     maxAttempts: spec.maxAttempts,
+    maxRejects: spec.maxRejects,
+    policies: spec.policies,
     warnings,
   };
+}
+
+/**
+ * The user's rules, then the source connector's defaults. A same-dialect copy keeps native types,
+ * so the defaults (written for crossing dialects) do not apply to it.
+ */
+function castRulesFor(spec: StreamSpec, source: Connector, target: Connector): CastRule[] {
+  return [...spec.casts, ...(source.dialect === target.dialect ? [] : source.castRules)];
+}
+
+/** Profiling probes a column needs: data-dependent cast rules and the policies that may apply. */
+function probesFor(
+  c: ColumnInfo,
+  rules: CastRule[],
+  table: string,
+  source: Connector,
+  target: Connector,
+): ProbeCheck[] {
+  const checks = new Set<ProbeCheck>();
+  for (const r of rules) if (r.when && castMatches(r.match, table, c.name, c.nativeType)) checks.add(r.when);
+  const k = c.logical.kind;
+  const sv = source.capabilities.values;
+  const tv = target.capabilities.values;
+  if ((k === 'date' || k === 'timestamp' || k === 'timestamptz') && sv.invalidDates) checks.add('invalid-dates');
+  if ((k === 'text' || k === 'json') && sv.nulInText && !tv.nulInText) checks.add('nul-bytes');
+  if ((k === 'text' || k === 'json') && sv.invalidUtf8) checks.add('invalid-utf8');
+  if ((k === 'float32' || k === 'float64') && sv.nonFiniteFloats && !tv.nonFiniteFloats) checks.add('non-finite');
+  return [...checks];
+}
+
+async function profileColumns(
+  spec: StreamSpec,
+  info: TableInfo,
+  cols: ColumnInfo[],
+  source: Connector,
+  target: Connector,
+): Promise<Partial<Record<ProbeCheck, number>>[]> {
+  const rules = castRulesFor(spec, source, target);
+  const probes: Probe[] = [];
+  const owner: number[] = [];
+  cols.forEach((c, i) => {
+    for (const check of probesFor(c, rules, info.ref.name, source, target)) {
+      probes.push({ column: c, check });
+      owner.push(i);
+    }
+  });
+  const out: Partial<Record<ProbeCheck, number>>[] = cols.map(() => ({}));
+  if (!spec.profile || probes.length === 0 || !source.introspector.profile) return out;
+  const counts = await source.introspector.profile(info.ref, probes);
+  counts.forEach((n, j) => {
+    if (n !== null) out[owner[j]][probes[j].check] = n;
+  });
+  return out;
+}
+
+/** First rule (user's first) whose match fits and whose profiled condition holds. */
+function pickRule(
+  rules: CastRule[],
+  table: string,
+  c: ColumnInfo,
+  found: Partial<Record<ProbeCheck, number>>,
+): CastRule | undefined {
+  return rules.find((r) => {
+    if (!castMatches(r.match, table, c.name, c.nativeType)) return false;
+    // An unprofiled condition does not hold: the rule after it is the safe choice.
+    if (r.when) return found[r.when] === 0;
+    return true;
+  });
+}
+
+/**
+ * Target names that are too long for the target, or that collide there (MySQL column names are
+ * case-insensitive), are renamed deterministically: cut to fit, plus `_` and 8 hex digits of a
+ * hash of the original. Never a silent merge or truncation; `ferry plan` shows each rename.
+ */
+function renameForTarget(columns: ColumnPlan[], target: Connector, warnings: string[]): void {
+  const max = target.capabilities.maxIdentifierBytes;
+  const fold = (n: string) => (target.capabilities.caseInsensitiveColumns ? n.toLowerCase() : n);
+  const taken = new Set<string>();
+  for (const c of columns) {
+    let name = c.target.name;
+    let why: string | undefined;
+    if (Buffer.byteLength(name) > max) why = `longer than ${max} bytes`;
+    else if (taken.has(fold(name))) why = `collides with another column on ${target.dialect}`;
+    if (why) {
+      const h = createHash('sha1').update(c.source.name).digest('hex').slice(0, 8);
+      let base = name;
+      while (Buffer.byteLength(base) > max - 9) base = base.slice(0, -1);
+      name = `${base}_${h}`;
+      c.renamed = `${JSON.stringify(c.source.name)} ${why}: renamed ${JSON.stringify(name)}`;
+      warnings.push(`column ${c.renamed}`);
+      c.target = { ...c.target, name };
+    }
+    taken.add(fold(name));
+  }
 }
 
 export interface PlanOptions {
@@ -258,6 +395,9 @@ export async function buildPlan(
     targetDialect: target.dialect,
     parallel,
     streams,
+    castRules: [...(job.streams[0]?.casts ?? []), ...(source.dialect === target.dialect ? [] : source.castRules)].map(
+      formatRule,
+    ),
     createdAt: new Date().toISOString(),
   };
 }

@@ -76,7 +76,7 @@ export class StateStore {
       CREATE TABLE IF NOT EXISTS chunks (
         run_id TEXT NOT NULL, stream TEXT NOT NULL, chunk_id TEXT NOT NULL, status TEXT NOT NULL,
         rows INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-        started_at TEXT, finished_at TEXT,
+        started_at TEXT, finished_at TEXT, rejects INTEGER NOT NULL DEFAULT 0, policy_counts TEXT,
         PRIMARY KEY (run_id, stream, chunk_id));
     `);
     return new StateStore(db, file);
@@ -146,12 +146,34 @@ export class StateStore {
       .run(now(), runId, stream, chunkId);
   }
 
-  chunkDone(runId: string, stream: string, chunkId: string, rows: number): void {
+  chunkDone(
+    runId: string,
+    stream: string,
+    chunkId: string,
+    rows: number,
+    rejects = 0,
+    policyCounts: Record<string, number> = {},
+  ): void {
     this.db
       .prepare(
-        `UPDATE chunks SET status = 'done', rows = ?, last_error = NULL, finished_at = ? WHERE run_id = ? AND stream = ? AND chunk_id = ?`,
+        `UPDATE chunks SET status = 'done', rows = ?, rejects = ?, policy_counts = ?, last_error = NULL, finished_at = ?
+          WHERE run_id = ? AND stream = ? AND chunk_id = ?`,
       )
-      .run(rows, now(), runId, stream, chunkId);
+      .run(rows, rejects, JSON.stringify(policyCounts), now(), runId, stream, chunkId);
+  }
+
+  /** Values changed by each policy over a stream's done chunks (for the ledger). */
+  policyCounts(runId: string, stream: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    const rows = this.db
+      .prepare(`SELECT policy_counts FROM chunks WHERE run_id = ? AND stream = ? AND status = 'done'`)
+      .all(runId, stream) as { policy_counts: string | null }[];
+    for (const r of rows) {
+      for (const [k, n] of Object.entries(JSON.parse(r.policy_counts ?? '{}') as Record<string, number>)) {
+        out[k] = (out[k] ?? 0) + n;
+      }
+    }
+    return out;
   }
 
   chunkFailed(runId: string, stream: string, chunkId: string, error: string, final: boolean): void {

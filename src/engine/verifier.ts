@@ -7,7 +7,10 @@ import { canonicalValue, RowSetDigest } from '../core/canonical.js';
 import type { ColumnInfo, Connector, KeyTuple, ReadRequest, TableInfo } from '../core/connector.js';
 import { errorMessage } from '../core/errors.js';
 import { displayTable } from '../core/identifiers.js';
+import type { LogicalType } from '../core/logical-types.js';
+import { DEFAULT_POLICIES } from '../core/policies.js';
 import type { Plan, StreamPlan } from './plan-types.js';
+import { type ColumnStage, columnStage, stageRows } from './transforms.js';
 
 export interface ChunkMismatch {
   chunk: string;
@@ -27,6 +30,8 @@ export interface StreamVerify {
   chunks: number;
   sourceRows: number;
   targetRows: number;
+  /** Source rows a policy rejects (they are in the rejects file, not in the target). */
+  rejected: number;
   mismatches: ChunkMismatch[];
   seconds: number;
   error?: string;
@@ -42,11 +47,25 @@ export interface VerifyOptions {
   onStream?: (s: StreamVerify) => void;
 }
 
-async function digest(conn: Connector, req: ReadRequest): Promise<RowSetDigest> {
+/**
+ * Digest of a range. Source rows first go through the same transforms and policies as a run, so
+ * the target is compared with the source as the plan said it would arrive; rows a policy rejects
+ * are counted apart (they are in the rejects file, not in the target).
+ */
+async function digest(
+  conn: Connector,
+  req: ReadRequest,
+  types: readonly LogicalType[],
+  stages?: readonly (ColumnStage | null)[],
+): Promise<{ d: RowSetDigest; rejected: number }> {
   const d = new RowSetDigest();
-  const types = req.columns.map((c) => c.logical);
-  for await (const batch of conn.reader.read(req)) for (const row of batch.rows) d.add(types, row);
-  return d;
+  let rejected = 0;
+  const staged = stages?.some((s) => s !== null);
+  for await (const batch of conn.reader.read(req)) {
+    const rows = staged ? stageRows(stages!, batch.rows, {}, () => rejected++) : batch.rows;
+    for (const row of rows) d.add(types, row);
+  }
+  return { d, rejected };
 }
 
 function showBound(key: readonly ColumnInfo[], t: KeyTuple | null): (string | null)[] | null {
@@ -67,6 +86,7 @@ async function verifyStream(
     chunks: sp.chunks.length,
     sourceRows: 0,
     targetRows: 0,
+    rejected: 0,
     mismatches: [],
     seconds: 0,
   };
@@ -89,6 +109,19 @@ async function verifyStream(
     }
     tgtCols.push(t);
   }
+  const stages = sp.columns.map((c) =>
+    columnStage(
+      c.source.logical,
+      c.target.logical,
+      c.transform,
+      source.capabilities.values,
+      target.capabilities.values,
+      sp.policies ?? DEFAULT_POLICIES,
+    ),
+  );
+  // Source values are hashed as the target type they become (e.g. tinyint(1) as boolean).
+  const srcTypes = sp.columns.map((c) => c.target.logical);
+  const tgtTypes = tgtCols.map((c) => c.logical);
   const srcKey = sp.chunkKey.map((k) => srcCols.find((c) => c.name === k)!);
   const tgtKey = sp.chunkKey.map((k) => tgtCols[srcCols.findIndex((c) => c.name === k)]);
   const queue = [...sp.chunks];
@@ -96,10 +129,13 @@ async function verifyStream(
     for (;;) {
       const chunk = queue.shift();
       if (!chunk) return;
-      const [s, t] = await Promise.all([
-        digest(source, { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range }),
-        digest(target, { table: sp.target, columns: tgtCols, key: tgtKey, range: chunk.range }),
+      const [sd, td] = await Promise.all([
+        digest(source, { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range }, srcTypes, stages),
+        digest(target, { table: sp.target, columns: tgtCols, key: tgtKey, range: chunk.range }, tgtTypes),
       ]);
+      const s = sd.d;
+      const t = td.d;
+      out.rejected += sd.rejected;
       out.sourceRows += s.count;
       out.targetRows += t.count;
       if (s.count !== t.count || s.hash !== t.hash) {

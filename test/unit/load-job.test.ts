@@ -45,6 +45,16 @@ describe('jobFromObject defaults', () => {
         maxAttempts: 5,
         columns: undefined,
         primaryKey: undefined,
+        maxRejects: 0,
+        policies: {
+          invalid_dates: 'null',
+          nul_bytes: 'strip',
+          invalid_utf8: 'reject',
+          non_finite_floats: 'reject',
+          out_of_range: 'reject',
+        },
+        casts: [],
+        profile: true,
       },
     ]);
     expect(j.stateDir).toBe(path.resolve('/base/dir', '.ferry', 'job'));

@@ -14,6 +14,9 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   defaultSchema: 'public',
   unquotedCase: 'lower',
   passThrough: ['postgres-binary'],
+  values: { nulInText: false, nonFiniteFloats: true, invalidDates: false, invalidUtf8: false },
+  maxIdentifierBytes: 63,
+  caseInsensitiveColumns: false,
 };
 
 /** `postgres://` / `postgresql://` URLs. The driver (`pg`) is loaded lazily. */
@@ -22,6 +25,7 @@ export async function createPostgresConnector(url: string, options: ConnectorOpt
   const session = await PgSession.open(url, options);
   return {
     dialect: 'postgres',
+    castRules: [],
     capabilities: POSTGRES_CAPABILITIES,
     introspector: new PostgresIntrospector(session),
     reader: new PostgresReader(session),

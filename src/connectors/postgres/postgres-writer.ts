@@ -3,6 +3,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type {
+  ChunkMarker,
   ChunkWrite,
   ColumnInfo,
   IndexInfo,
@@ -84,17 +85,20 @@ export class PostgresWriter implements Writer {
     await this.session.query(
       `CREATE TABLE IF NOT EXISTS ${LEDGER} (
          run_id text NOT NULL, stream text NOT NULL, chunk_id text NOT NULL, rows bigint NOT NULL DEFAULT 0,
+         rejects bigint NOT NULL DEFAULT 0,
          committed_at timestamptz NOT NULL DEFAULT now(),
          CONSTRAINT _ferry_chunks_pkey PRIMARY KEY (run_id, stream, chunk_id))`,
     );
+    // Ledgers created by ferry 0.1 have no reject count.
+    await this.session.query(`ALTER TABLE ${LEDGER} ADD COLUMN IF NOT EXISTS rejects bigint NOT NULL DEFAULT 0`);
   }
 
-  async committedChunks(runId: string, stream: string): Promise<Map<string, number>> {
-    const rows = await this.session.query<{ chunk_id: string; rows: string }>(
-      `SELECT chunk_id, rows FROM ${LEDGER} WHERE run_id = $1 AND stream = $2`,
+  async committedChunks(runId: string, stream: string): Promise<Map<string, ChunkMarker>> {
+    const rows = await this.session.query<{ chunk_id: string; rows: string; rejects: string }>(
+      `SELECT chunk_id, rows, rejects FROM ${LEDGER} WHERE run_id = $1 AND stream = $2`,
       [runId, stream],
     );
-    return new Map(rows.map((r) => [r.chunk_id, Number(r.rows)]));
+    return new Map(rows.map((r) => [r.chunk_id, { rows: Number(r.rows), rejects: Number(r.rejects) }]));
   }
 
   async forgetRuns(stream: string, keepRunId: string): Promise<void> {
@@ -149,12 +153,10 @@ export class PostgresWriter implements Writer {
         w.chunkId,
       ]);
       const rows = await load(client);
-      await client.query(`UPDATE ${LEDGER} SET rows = $4 WHERE run_id = $1 AND stream = $2 AND chunk_id = $3`, [
-        w.runId,
-        w.stream,
-        w.chunkId,
-        rows,
-      ]);
+      await client.query(
+        `UPDATE ${LEDGER} SET rows = $4, rejects = $5 WHERE run_id = $1 AND stream = $2 AND chunk_id = $3`,
+        [w.runId, w.stream, w.chunkId, rows, w.rejects?.() ?? 0],
+      );
       await client.query('COMMIT');
       return rows;
     } catch (err) {

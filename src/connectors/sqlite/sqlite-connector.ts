@@ -13,6 +13,10 @@ export const SQLITE_CAPABILITIES: Capabilities = {
   defaultSchema: null,
   unquotedCase: 'preserve',
   passThrough: [],
+  // SQLite stores whatever it is given: NUL in text, any text in a date column.
+  values: { nulInText: true, nonFiniteFloats: true, invalidDates: true, invalidUtf8: false },
+  maxIdentifierBytes: 1024,
+  caseInsensitiveColumns: true,
 };
 
 /** `sqlite:path` URLs. The driver (`better-sqlite3`) is loaded lazily. */
@@ -24,6 +28,7 @@ export async function createSqliteConnector(
   const session = await SqliteSession.open(url, options, role === 'source');
   return {
     dialect: 'sqlite',
+    castRules: [],
     capabilities: SQLITE_CAPABILITIES,
     introspector: new SqliteIntrospector(session),
     reader: new SqliteReader(session),

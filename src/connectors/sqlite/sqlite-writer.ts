@@ -1,4 +1,5 @@
 import type {
+  ChunkMarker,
   ChunkWrite,
   ColumnInfo,
   IndexInfo,
@@ -48,17 +49,22 @@ export class SqliteWriter implements Writer {
   async ensureChunkLedger(): Promise<void> {
     this.session.db.exec(
       `CREATE TABLE IF NOT EXISTS ${LEDGER} (run_id TEXT NOT NULL, stream TEXT NOT NULL, chunk_id TEXT NOT NULL,
-         rows INTEGER NOT NULL DEFAULT 0, committed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+         rows INTEGER NOT NULL DEFAULT 0, rejects INTEGER NOT NULL DEFAULT 0, committed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
          PRIMARY KEY (run_id, stream, chunk_id))`,
     );
+    // Ledgers created by ferry 0.1 have no reject count.
+    const cols = this.session.db.prepare(`PRAGMA table_info(${LEDGER})`).all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'rejects')) {
+      this.session.db.exec(`ALTER TABLE ${LEDGER} ADD COLUMN rejects INTEGER NOT NULL DEFAULT 0`);
+    }
   }
 
-  async committedChunks(runId: string, stream: string): Promise<Map<string, number>> {
+  async committedChunks(runId: string, stream: string): Promise<Map<string, ChunkMarker>> {
     if (!this.session.exists()) return new Map();
     const rows = this.session.db
-      .prepare(`SELECT chunk_id, rows FROM ${LEDGER} WHERE run_id = ? AND stream = ?`)
-      .all(runId, stream) as { chunk_id: string; rows: bigint }[];
-    return new Map(rows.map((r) => [r.chunk_id, Number(r.rows)]));
+      .prepare(`SELECT chunk_id, rows, rejects FROM ${LEDGER} WHERE run_id = ? AND stream = ?`)
+      .all(runId, stream) as { chunk_id: string; rows: bigint; rejects: bigint }[];
+    return new Map(rows.map((r) => [r.chunk_id, { rows: Number(r.rows), rejects: Number(r.rejects) }]));
   }
 
   async forgetRuns(stream: string, keepRunId: string): Promise<void> {
@@ -143,8 +149,9 @@ export class SqliteWriter implements Writer {
           }
           rows += list.length;
         }
-        db.prepare(`UPDATE ${LEDGER} SET rows = ? WHERE run_id = ? AND stream = ? AND chunk_id = ?`).run(
+        db.prepare(`UPDATE ${LEDGER} SET rows = ?, rejects = ? WHERE run_id = ? AND stream = ? AND chunk_id = ?`).run(
           rows,
+          w.rejects?.() ?? 0,
           w.runId,
           w.stream,
           w.chunkId,
