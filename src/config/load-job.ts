@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { CastRule } from '../core/cast-rules.js';
+import { type CastRule, parseLogical } from '../core/cast-rules.js';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_POLICIES, type Policies } from '../core/policies.js';
 import { registerSecret } from '../core/redact.js';
@@ -112,6 +112,19 @@ export function jobFromObject(
     throw new ConfigError(parsed.error.issues.map((i) => formatIssue(origin, i, doc)).join('\n'));
   }
   const file: JobFile = parsed.data;
+  // A cast rule's `to:` is checked now, so a typo is a config error before anything connects.
+  const castLists: [string, { to?: string }[] | undefined][] = [
+    ['casts', file.casts],
+    ...Object.entries(file.streams).map(([k, s]): [string, { to?: string }[] | undefined] => [
+      `streams.${k}.casts`,
+      s?.casts,
+    ]),
+  ];
+  for (const [where, list] of castLists) {
+    list?.forEach((r, i) => {
+      if (r.to !== undefined) parseLogical(r.to, `${origin}: ${where}[${i}].to`);
+    });
+  }
   const d = file.defaults ?? {};
   const streams: StreamSpec[] = Object.entries(file.streams).map(([selector, s]) => ({
     selector,
