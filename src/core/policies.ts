@@ -46,3 +46,18 @@ export class InvalidText {
     return this.bytes.toString('utf8');
   }
 }
+
+/**
+ * Windows-1252 bytes 0x80-0x9F (the rest is Latin-1). Written out because Node 20's TextDecoder
+ * decodes the label `windows-1252` as plain Latin-1 (0x80 -> U+0080 instead of the euro sign).
+ * Undefined bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) map to the C1 control of the same number, as WHATWG does.
+ */
+const CP1252_HIGH =
+  '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
+  '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
+
+export function decodeCp1252(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80] : String.fromCharCode(b);
+  return out;
+}

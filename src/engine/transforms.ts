@@ -7,7 +7,7 @@
 import { canonicalValue } from '../core/canonical.js';
 import type { TransformName } from '../core/cast-rules.js';
 import type { LogicalType } from '../core/logical-types.js';
-import { InvalidText, type Policies, type ValueSupport } from '../core/policies.js';
+import { decodeCp1252, InvalidText, type Policies, type ValueSupport } from '../core/policies.js';
 
 /** Returned by a column step when the row must be rejected. */
 export class Rejection {
@@ -165,7 +165,7 @@ function guardSteps(
           bump(c, 'invalid_utf8');
           return policies.invalid_utf8 === 'replace'
             ? v.bytes.toString('utf8')
-            : new TextDecoder('windows-1252').decode(v.bytes);
+            : decodeCp1252(v.bytes);
         });
       if (src.nulInText && !tgt.nulInText) {
         steps.push((v, c) => {
