@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { LogicalType } from './logical-types.js';
 
 /**
@@ -63,11 +63,12 @@ function canonicalTemporal(s: string): string {
  */
 export class RowSetDigest {
   count = 0;
-  private sum = 0n;
-  private static readonly MASK = (1n << 64n) - 1n;
+  // Two 32-bit lanes summed mod 2^32 (plain numbers: no BigInt on the hot path).
+  private hi = 0;
+  private lo = 0;
 
   add(types: readonly LogicalType[], row: readonly unknown[]): void {
-    const h = createHash('md5');
+    let text = '';
     for (let i = 0; i < types.length; i++) {
       // A float32 is compared at float32 precision: PostgreSQL's real prints its shortest float4
       // text, which read back as a double is not the float4's exact value (3.4028235e38 vs
@@ -75,14 +76,16 @@ export class RowSetDigest {
       const v = types[i].kind === 'float32' && typeof row[i] === 'number' ? Math.fround(row[i] as number) : row[i];
       const c = canonicalValue(types[i], v);
       // Length-prefixed so that ("ab","c") and ("a","bc") differ; null is distinct from "".
-      if (c === null) h.update('\u0000N;');
-      else h.update(`${Buffer.byteLength(c)}:${c};`);
+      text += c === null ? '\u0000N;' : `${c.length}:${c};`;
     }
-    this.sum = (this.sum + h.digest().readBigUInt64BE(0)) & RowSetDigest.MASK;
+    // One-shot hash of the row's text: about 3x faster than a Hash object per row.
+    const h = hash('md5', text);
+    this.hi = (this.hi + Number.parseInt(h.slice(0, 8), 16)) % 4294967296;
+    this.lo = (this.lo + Number.parseInt(h.slice(8, 16), 16)) % 4294967296;
     this.count++;
   }
 
   get hash(): string {
-    return this.sum.toString(16).padStart(16, '0');
+    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
   }
 }
