@@ -158,14 +158,13 @@ function guardSteps(
   switch (t.kind) {
     case 'text':
     case 'json':
-      if (src.invalidUtf8)
+      // A target that stores bytes as they are (MySQL, loading CHARACTER SET binary) keeps them.
+      if (src.invalidUtf8 && !tgt.invalidUtf8)
         steps.push((v, c) => {
           if (!(v instanceof InvalidText)) return v;
           if (policies.invalid_utf8 === 'reject') return new Rejection('invalid UTF-8', 'invalid_utf8');
           bump(c, 'invalid_utf8');
-          return policies.invalid_utf8 === 'replace'
-            ? v.bytes.toString('utf8')
-            : decodeCp1252(v.bytes);
+          return policies.invalid_utf8 === 'replace' ? v.bytes.toString('utf8') : decodeCp1252(v.bytes);
         });
       if (src.nulInText && !tgt.nulInText) {
         steps.push((v, c) => {
@@ -186,7 +185,7 @@ function guardSteps(
     case 'date':
     case 'timestamp':
     case 'timestamptz':
-      if (src.invalidDates)
+      if (src.invalidDates && !tgt.invalidDates)
         steps.push((v, c) => {
           if (v === null || isValidTemporal(String(v))) return v;
           if (policies.invalid_dates === 'reject') return new Rejection(`invalid date ${String(v)}`, 'invalid_dates');

@@ -8,14 +8,15 @@ import { classifyMysqlConnectError, classifyMysqlError } from './mysql-errors.js
 
 /**
  * Session settings pinned on every connection: UTC (TIMESTAMP values are read and written as UTC,
- * never shifted by the server's zone), utf8mb4, a strict sql_mode that refuses zero dates and
- * truncation instead of warning, explicit 0 never turned into an AUTO_INCREMENT value, and foreign
- * keys unchecked while loading (tables arrive in any order; the data came from a consistent source).
+ * never shifted by the server's zone), utf8mb4, a strict sql_mode that refuses truncation instead
+ * of warning (zero dates stay allowed: MySQL -> MySQL keeps them; other sources never produce
+ * them), explicit 0 never turned into an AUTO_INCREMENT value, and foreign keys unchecked while
+ * loading (tables arrive in any order; the data came from a consistent source).
  */
 const SESSION_SQL = [
   "SET time_zone = '+00:00'",
   'SET NAMES utf8mb4',
-  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,NO_AUTO_VALUE_ON_ZERO,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
   'SET SESSION foreign_key_checks = 0',
 ];
 
@@ -82,6 +83,9 @@ export class MysqlSession {
       connectAttributes: { program_name: options.applicationName ?? 'ferry' },
     });
     pool.on('connection', (conn) => {
+      // A connection killed while idle in our hands must not crash the process. Added once per
+      // connection: adding it at every checkout piled up listeners (MaxListenersExceededWarning).
+      conn.on('error', () => {});
       for (const sql of SESSION_SQL) conn.query(sql);
     });
     return new MysqlSession(pool, base.database, redactUrl(url));
@@ -91,11 +95,7 @@ export class MysqlSession {
     return new Promise((resolve, reject) => {
       this.pool.getConnection((err, conn) => {
         if (err) reject(classifyMysqlError(err));
-        else {
-          // A connection killed while idle in our hands must not crash the process.
-          conn.on('error', () => {});
-          resolve(conn);
-        }
+        else resolve(conn);
       });
     });
   }

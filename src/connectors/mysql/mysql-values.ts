@@ -148,6 +148,10 @@ export function loadEncoderFor(t: LogicalType): (v: unknown) => string | Buffer 
       return (v) => String(v).replace(/([+-]\d{2}(:?\d{2})?|Z)$/, '');
     case 'array':
       return (v) => jsonArray(t, v as unknown[]);
+    case 'text':
+    case 'json':
+      // Bytes that are not UTF-8 (MySQL -> MySQL) are loaded as they were read.
+      return (v) => (v instanceof InvalidText ? v.bytes : String(v));
     default:
       return (v) => String(v);
   }
