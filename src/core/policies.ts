@@ -37,6 +37,8 @@ export interface ValueSupport {
   invalidDates: boolean;
   /** Text columns whose bytes are not valid UTF-8 (the reader returns InvalidText for them). */
   invalidUtf8: boolean;
+  /** Dates beyond 0001-9999 AD: ±infinity, BC dates, years above 9999 (PostgreSQL has them, MySQL not). */
+  extremeDates: boolean;
 }
 
 /** Text whose bytes are not valid UTF-8, as read (the `invalid_utf8` policy decides what it becomes). */

@@ -150,7 +150,22 @@ async function planStream(
     }
     // A rule that changed the type makes the column no longer "same dialect, same native type".
     const m = target.writer.mapType(col, rule?.to ? 'cast' : source.dialect, { key: keyed.has(c.name) });
-    const t: TargetColumn = { name: c.name, nativeType: m.nativeType, logical: col.logical, nullable: c.nullable };
+    // invalid_dates: null writes NULL for the zero dates profiling found: a NOT NULL column (outside
+    // the primary key) must then allow NULL on the target, or every such row fails the load.
+    const invalid = found[i]['invalid-dates'] ?? 0;
+    const nulled =
+      !c.nullable && invalid > 0 && spec.policies.invalid_dates === 'null' && !info.primaryKey.includes(c.name);
+    if (nulled) {
+      warnings.push(
+        `column ${c.name}: ${invalid} invalid date(s) become NULL (invalid_dates: null), so the target column allows NULL (invalid_dates: reject keeps NOT NULL)`,
+      );
+    }
+    const t: TargetColumn = {
+      name: c.name,
+      nativeType: m.nativeType,
+      logical: col.logical,
+      nullable: c.nullable || nulled,
+    };
     const plan: ColumnPlan = { source: c, target: t, lossy: m.lossy };
     if (rule) plan.rule = formatRule(rule);
     if (rule?.transform) plan.transform = rule.transform;
@@ -188,7 +203,9 @@ async function planStream(
         return false;
       }
       if (!ix.columns && ix.dialect !== target.dialect) {
-        warnings.push(`index ${ix.name} skipped: expression or partial index cannot be carried to ${target.dialect}`);
+        warnings.push(
+          `index ${ix.name} skipped: expression, partial, full-text or spatial index cannot be carried to ${target.dialect}`,
+        );
         return false;
       }
       return true;
@@ -336,6 +353,41 @@ function renameForTarget(columns: ColumnPlan[], target: Connector, warnings: str
   }
 }
 
+/**
+ * Index names are per table in MySQL (`dept_no` on both dept_emp and dept_manager) but share one
+ * namespace with the tables of a schema in PostgreSQL and SQLite. Across dialects, an index whose
+ * name is taken in its target schema (by a table or an earlier index of the plan), or too long
+ * there, is renamed `<table>_<index>` (cut to fit, plus 8 hex digits of a hash when needed), and
+ * `ferry plan` shows the rename. Names that are free are kept.
+ */
+function uniqueIndexNames(streams: StreamPlan[], target: Connector): void {
+  const max = target.capabilities.maxIdentifierBytes;
+  const key = (schema: string | null, name: string) =>
+    JSON.stringify([schema?.toLowerCase() ?? null, name.toLowerCase()]);
+  const taken = new Set(streams.map((s) => key(s.target.schema, s.target.name)));
+  const free = (schema: string | null, name: string) => Buffer.byteLength(name) <= max && !taken.has(key(schema, name));
+  for (const sp of streams) {
+    const schema = sp.target.schema;
+    sp.indexes = sp.indexes.map((ix) => {
+      let name = ix.name;
+      if (!free(schema, name)) {
+        name = `${sp.target.name}_${ix.name}`;
+        if (!free(schema, name)) {
+          const h = createHash('sha1').update(`${sp.name}|${ix.name}`).digest('hex').slice(0, 8);
+          let base = name;
+          while (Buffer.byteLength(base) > max - 9) base = base.slice(0, -1);
+          name = `${base}_${h}`;
+        }
+        sp.warnings.push(
+          `index ${JSON.stringify(ix.name)} is taken or too long in the target schema: renamed ${JSON.stringify(name)}`,
+        );
+      }
+      taken.add(key(schema, name));
+      return name === ix.name ? ix : { ...ix, name };
+    });
+  }
+}
+
 export interface PlanOptions {
   /** Cut chunks (costs a sample or a key scan per table). Default true. */
   computeChunks?: boolean;
@@ -386,6 +438,7 @@ export async function buildPlan(
       throw err;
     }
   }
+  if (source.dialect !== target.dialect) uniqueIndexNames(streams, target);
   const parallel = Math.max(1, Math.min(job.parallel, source.capabilities.maxReaders, target.capabilities.maxWriters));
   return {
     jobHash: job.hash,

@@ -102,6 +102,11 @@ export function isValidTemporal(s: string): boolean {
   return d <= (mo === 2 && !leap ? 28 : DAYS[mo - 1]);
 }
 
+/** ±infinity, BC, or a year above 9999: what MySQL's date types cannot hold. */
+export function isExtremeTemporal(s: string): boolean {
+  return s === 'infinity' || s === '-infinity' || s.endsWith(' BC') || /^\d{5,}-/.test(s);
+}
+
 const INT_RANGE: Record<string, [bigint, bigint]> = {
   int16: [-32768n, 32767n],
   int32: [-2147483648n, 2147483647n],
@@ -185,6 +190,12 @@ function guardSteps(
     case 'date':
     case 'timestamp':
     case 'timestamptz':
+      if (src.extremeDates && !tgt.extremeDates) {
+        steps.push((v, c) => {
+          if (v === null || !isExtremeTemporal(String(v))) return v;
+          return outOfRange(v, c, `${String(v)} is outside the target's date range (0001-9999)`);
+        });
+      }
       if (src.invalidDates && !tgt.invalidDates)
         steps.push((v, c) => {
           if (v === null || isValidTemporal(String(v))) return v;

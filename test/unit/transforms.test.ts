@@ -10,9 +10,27 @@ import {
   timeToInterval,
 } from '../../src/engine/transforms.js';
 
-const PERMISSIVE: ValueSupport = { nulInText: true, nonFiniteFloats: true, invalidDates: true, invalidUtf8: true };
-const PG: ValueSupport = { nulInText: false, nonFiniteFloats: true, invalidDates: false, invalidUtf8: false };
-const MYSQL: ValueSupport = { nulInText: true, nonFiniteFloats: false, invalidDates: true, invalidUtf8: true };
+const PERMISSIVE: ValueSupport = {
+  nulInText: true,
+  nonFiniteFloats: true,
+  invalidDates: true,
+  invalidUtf8: true,
+  extremeDates: true,
+};
+const PG: ValueSupport = {
+  nulInText: false,
+  nonFiniteFloats: true,
+  invalidDates: false,
+  invalidUtf8: false,
+  extremeDates: true,
+};
+const MYSQL: ValueSupport = {
+  nulInText: true,
+  nonFiniteFloats: false,
+  invalidDates: true,
+  invalidUtf8: true,
+  extremeDates: false,
+};
 const T = (kind: string, extra: object = {}) => ({ kind, ...extra }) as LogicalType;
 
 function apply(
@@ -94,6 +112,15 @@ describe('policies apply only where the source can hold what the target cannot',
       'caf\uFFFD', // one U+FFFD for the truncated sequence E9 80
     );
     expect(apply(T('text'), T('text'), bad, { src: MYSQL, policies: { invalid_utf8: 'cp1252' } }).value).toBe('café€');
+  });
+  it('±infinity, BC and 5-digit years into MySQL: out_of_range', () => {
+    expect(apply(T('timestamptz'), T('timestamptz'), 'infinity', { src: PG, tgt: MYSQL }).value).toBeInstanceOf(
+      Rejection,
+    );
+    expect(
+      apply(T('date'), T('date'), '0044-03-15 BC', { src: PG, tgt: MYSQL, policies: { out_of_range: 'null' } }).value,
+    ).toBeNull();
+    expect(apply(T('date'), T('date'), '2024-03-15', { src: PG, tgt: MYSQL }).value).toBe('2024-03-15');
   });
   it('NaN/Infinity into MySQL: reject (default) or null', () => {
     expect(apply(T('float64'), T('float64'), Number.NaN, { tgt: MYSQL }).value).toBeInstanceOf(Rejection);

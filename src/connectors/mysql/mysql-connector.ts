@@ -15,7 +15,7 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   passThrough: [],
   // Zero dates, NUL in text, and bytes that are not UTF-8 in a utf8 column can all be stored;
   // NaN and ±Infinity cannot.
-  values: { nulInText: true, nonFiniteFloats: false, invalidDates: true, invalidUtf8: true },
+  values: { nulInText: true, nonFiniteFloats: false, invalidDates: true, invalidUtf8: true, extremeDates: false },
   maxIdentifierBytes: 64,
   caseInsensitiveColumns: true,
 };

@@ -105,8 +105,10 @@ export class MysqlIntrospector implements Introspector {
       non_unique: number;
       seq: number;
       sub: number | null;
+      type: string;
     }>(
-      `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq, SUB_PART AS sub
+      `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq, SUB_PART AS sub,
+              INDEX_TYPE AS type
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
       [schema, ref.name],
     );
@@ -116,8 +118,10 @@ export class MysqlIntrospector implements Introspector {
     const indexes: IndexInfo[] = [];
     for (const [name, parts] of byIndex) {
       if (name === 'PRIMARY') continue;
-      // A prefix (`col(10)`) or functional part has no plain column list.
-      const plain = parts.every((p) => p.col !== null && p.sub === null);
+      // A prefix (`col(10)`) or functional part has no plain column list; nor has a FULLTEXT or
+      // SPATIAL index (as a B-tree elsewhere it means something else, and fails on long text).
+      const plain =
+        parts.every((p) => p.col !== null && p.sub === null) && !/^(FULLTEXT|SPATIAL)$/i.test(parts[0].type);
       indexes.push({
         name,
         unique: Number(parts[0].non_unique) === 0,
@@ -187,8 +191,9 @@ function probeSql(p: Probe): string | null {
       return `COALESCE(SUM(INSTR(${c}, CHAR(0)) > 0), 0)`;
     case 'invalid-utf8':
       // Only utf8 columns can hold bad sequences; converting them to utf8mb4 and back loses them.
+      // Other character sets (latin1, gbk) are converted by the server, never sent as bad UTF-8.
       return p.column.logical.kind === 'text'
-        ? `COALESCE(SUM(${c} IS NOT NULL AND CAST(${c} AS BINARY) <> CAST(CONVERT(CAST(${c} AS BINARY) USING utf8mb4) AS BINARY)), 0)`
+        ? `COALESCE(SUM(${c} IS NOT NULL AND CHARSET(${c}) IN ('utf8', 'utf8mb3', 'utf8mb4') AND CAST(${c} AS BINARY) <> CAST(CONVERT(CAST(${c} AS BINARY) USING utf8mb4) AS BINARY)), 0)`
         : null;
     default:
       return null;

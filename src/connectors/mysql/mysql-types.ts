@@ -43,8 +43,16 @@ export const MYSQL_NATIVE_TO_LOGICAL: Readonly<Record<string, LogicalType>> = {
   uuid: { kind: 'uuid' },
   inet4: { kind: 'text' },
   inet6: { kind: 'text' },
+  // Spatial values are read in MySQL's internal form (4-byte SRID + WKB), as bytes.
   geometry: { kind: 'bytes' },
   point: { kind: 'bytes' },
+  linestring: { kind: 'bytes' },
+  polygon: { kind: 'bytes' },
+  multipoint: { kind: 'bytes' },
+  multilinestring: { kind: 'bytes' },
+  multipolygon: { kind: 'bytes' },
+  geometrycollection: { kind: 'bytes' },
+  geomcollection: { kind: 'bytes' },
 };
 
 /**

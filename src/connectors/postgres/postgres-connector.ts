@@ -14,7 +14,7 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   defaultSchema: 'public',
   unquotedCase: 'lower',
   passThrough: ['postgres-binary'],
-  values: { nulInText: false, nonFiniteFloats: true, invalidDates: false, invalidUtf8: false },
+  values: { nulInText: false, nonFiniteFloats: true, invalidDates: false, invalidUtf8: false, extremeDates: true },
   maxIdentifierBytes: 63,
   caseInsensitiveColumns: false,
 };

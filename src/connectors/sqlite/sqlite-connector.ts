@@ -14,7 +14,7 @@ export const SQLITE_CAPABILITIES: Capabilities = {
   unquotedCase: 'preserve',
   passThrough: [],
   // SQLite stores whatever it is given: NUL in text, any text in a date column.
-  values: { nulInText: true, nonFiniteFloats: true, invalidDates: true, invalidUtf8: false },
+  values: { nulInText: true, nonFiniteFloats: true, invalidDates: true, invalidUtf8: false, extremeDates: true },
   maxIdentifierBytes: 1024,
   caseInsensitiveColumns: true,
 };
