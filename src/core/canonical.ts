@@ -26,11 +26,20 @@ export function canonicalValue(type: LogicalType, v: unknown): string | null {
       return canonicalTemporal(String(v));
     case 'uuid':
       return String(v).toLowerCase();
+    case 'decimal':
+      return type.scale === undefined ? String(v) : padScale(String(v), type.scale);
     case 'array':
       return JSON.stringify(canonicalArray(type.element, v as unknown[]));
     default:
       return String(v);
   }
+}
+
+/** A decimal(p,s) value has s decimals: '1.5' and '1.50' are the same numeric(10,2) value. */
+function padScale(s: string, scale: number): string {
+  const m = /^(-?\d+)(?:\.(\d*))?$/.exec(s);
+  if (!m || (m[2] ?? '').length >= scale) return s;
+  return `${m[1]}.${(m[2] ?? '').padEnd(scale, '0')}`;
 }
 
 function canonicalArray(element: LogicalType, arr: unknown[]): unknown[] {

@@ -117,6 +117,8 @@ export interface Capabilities {
   values: ValueSupport;
   /** Longest identifier in bytes (PostgreSQL 63, MySQL 64); longer names are renamed by the plan. */
   maxIdentifierBytes: number;
+  /** Set when the limit counts characters, not bytes (MySQL: 64 characters, any of them multi-byte). */
+  identifierLimitInCharacters?: boolean;
   /** Whether column names differing only in case collide (MySQL). */
   caseInsensitiveColumns: boolean;
 }
@@ -139,6 +141,11 @@ export interface TypeMapping {
   nativeType: string;
   /** Set when the value may change on the way (shown by `ferry plan`). */
   lossy?: string;
+  /**
+   * The logical type the native type holds, when narrower than the column's (numeric without
+   * precision -> MySQL decimal(65,30)): the value guards (out_of_range) and verify judge by it.
+   */
+  logical?: LogicalType;
 }
 
 export interface Introspector {
@@ -170,9 +177,10 @@ export interface Reader {
 export interface Writer {
   /**
    * Maps a source column to this dialect's type; same-dialect sources keep their native type.
-   * `key` says the column is in a key or index (MySQL needs a bounded length there).
+   * `key` says the column is in a key or index (MySQL needs a bounded length there); `keyParts` is
+   * the column count of the widest such key (the parts share MySQL's 3072-byte key limit).
    */
-  mapType(column: ColumnInfo, sourceDialect: string, context?: { key: boolean }): TypeMapping;
+  mapType(column: ColumnInfo, sourceDialect: string, context?: { key: boolean; keyParts?: number }): TypeMapping;
   /** Creates the `_ferry_chunks` bookkeeping table if it is missing. */
   ensureChunkLedger(): Promise<void>;
   /** Chunk ids committed for a run and stream, with their row and reject counts. */

@@ -139,6 +139,11 @@ async function planStream(
     ...(spec.primaryKey ?? []),
     ...info.indexes.flatMap((ix) => ix.columns ?? []),
   ]);
+  // Columns of the widest key or index each column is in (a composite key shares MySQL's key limit).
+  const keyParts = new Map<string, number>();
+  for (const k of [info.primaryKey, spec.primaryKey ?? [], ...info.indexes.map((ix) => ix.columns ?? [])]) {
+    for (const n of k) keyParts.set(n, Math.max(keyParts.get(n) ?? 1, k.length));
+  }
   const found = await profileColumns(spec, info, cols, source, target);
   const rules = castRulesFor(spec, source, target);
   const columns: ColumnPlan[] = cols.map((c, i) => {
@@ -149,7 +154,10 @@ async function planStream(
       col = { ...c, logical, note: undefined };
     }
     // A rule that changed the type makes the column no longer "same dialect, same native type".
-    const m = target.writer.mapType(col, rule?.to ? 'cast' : source.dialect, { key: keyed.has(c.name) });
+    const m = target.writer.mapType(col, rule?.to ? 'cast' : source.dialect, {
+      key: keyed.has(c.name),
+      keyParts: keyParts.get(c.name),
+    });
     // invalid_dates: null writes NULL for the zero dates profiling found: a NOT NULL column (outside
     // the primary key) must then allow NULL on the target, or every such row fails the load.
     const invalid = found[i]['invalid-dates'] ?? 0;
@@ -163,7 +171,7 @@ async function planStream(
     const t: TargetColumn = {
       name: c.name,
       nativeType: m.nativeType,
-      logical: col.logical,
+      logical: m.logical ?? col.logical,
       nullable: c.nullable || nulled,
     };
     const plan: ColumnPlan = { source: c, target: t, lossy: m.lossy };
@@ -333,17 +341,19 @@ function pickRule(
  */
 function renameForTarget(columns: ColumnPlan[], target: Connector, warnings: string[]): void {
   const max = target.capabilities.maxIdentifierBytes;
+  const chars = target.capabilities.identifierLimitInCharacters === true;
+  const length = (n: string) => (chars ? [...n].length : Buffer.byteLength(n));
   const fold = (n: string) => (target.capabilities.caseInsensitiveColumns ? n.toLowerCase() : n);
   const taken = new Set<string>();
   for (const c of columns) {
     let name = c.target.name;
     let why: string | undefined;
-    if (Buffer.byteLength(name) > max) why = `longer than ${max} bytes`;
+    if (length(name) > max) why = `longer than ${max} ${chars ? 'characters' : 'bytes'}`;
     else if (taken.has(fold(name))) why = `collides with another column on ${target.dialect}`;
     if (why) {
       const h = createHash('sha1').update(c.source.name).digest('hex').slice(0, 8);
       let base = name;
-      while (Buffer.byteLength(base) > max - 9) base = base.slice(0, -1);
+      while (length(base) > max - 9) base = base.slice(0, -1);
       name = `${base}_${h}`;
       c.renamed = `${JSON.stringify(c.source.name)} ${why}: renamed ${JSON.stringify(name)}`;
       warnings.push(`column ${c.renamed}`);

@@ -296,8 +296,9 @@ export function columnStage(
 ): ColumnStage | null {
   const steps: Step[] = [];
   if (transform) steps.push(transformStep(transform, source));
-  // After a transform the value has the target's logical type; the guards judge that.
-  const from = transform ? target : source;
+  // After a transform the value has the target's logical type; the guards judge that. bit(n) bits
+  // are an unsigned value up to 2^64-1, which a signed 64-bit target may not hold.
+  const from: LogicalType = transform === 'bits-to-integer' ? { kind: 'uint64' } : transform ? target : source;
   steps.push(...guardSteps(from, target, sourceSupport, targetSupport, policies));
   if (steps.length === 0) return null;
   return {

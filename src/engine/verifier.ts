@@ -107,7 +107,9 @@ async function verifyStream(
       out.error = `target has no column ${c.target.name}`;
       return out;
     }
-    tgtCols.push(t);
+    // Read as the type the plan wrote (a MySQL tinyint(1) that holds a boolean, a datetime(6) that
+    // holds a UTC timestamptz): the target's own mapping knows neither.
+    tgtCols.push({ ...t, logical: c.target.logical });
   }
   const stages = sp.columns.map((c) =>
     columnStage(

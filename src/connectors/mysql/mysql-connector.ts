@@ -17,6 +17,7 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   // NaN and ±Infinity cannot.
   values: { nulInText: true, nonFiniteFloats: false, invalidDates: true, invalidUtf8: true, extremeDates: false },
   maxIdentifierBytes: 64,
+  identifierLimitInCharacters: true,
   caseInsensitiveColumns: true,
 };
 

@@ -157,10 +157,12 @@ export class MysqlIntrospector implements Introspector {
     let n = Number(est[0]?.n ?? 0);
     if (n <= chunkRows * 2) n = await this.count(ref, key, null);
     if (n <= chunkRows) return [];
+    // The keys in key order, streamed, keeping every chunkRows-th. One sort (none when the order
+    // is the index's) and no window function: ROW_NUMBER() OVER () materialised every row in a
+    // temporary table first, about twice as slow (13 s instead of 6 s for 5.2M rows).
     const cols = key.map((c) => quoteIdent(c.name)).join(', ');
-    const sql = `SELECT ${cols} FROM (SELECT ${cols}, ROW_NUMBER() OVER (${orderBy(key).trim()}) AS ferry_rn FROM ${quoteTable(ref)}) s
-      WHERE ferry_rn % ${Math.floor(chunkRows)} = 0${orderBy(key)}`;
-    const rows = await rawRows(this.session, sql);
+    const sql = `SELECT ${cols} FROM ${quoteTable(ref)}${orderBy(key)}`;
+    const rows = await everyNthRow(this.session, sql, Math.floor(chunkRows));
     const decoders = key.map((c) => decoderFor(c.logical));
     return rows.map((r) => r.map((v, i) => decoders[i](v)));
   }
@@ -185,19 +187,40 @@ function probeSql(p: Probe): string | null {
     case 'within-day':
       return `COALESCE(SUM(${c} < '00:00:00' OR ${c} > '24:00:00'), 0)`;
     case 'invalid-dates':
-      // LAST_DAY() of a zero, partial or impossible date is NULL.
-      return `COALESCE(SUM(${c} IS NOT NULL AND LAST_DAY(${c}) IS NULL), 0)`;
+      // LAST_DAY() of a zero or partial date is NULL, but not of a zero day ('2020-01-00' gives
+      // 2020-01-31 unless sql_mode has NO_ZERO_IN_DATE) nor of the year 0 ('0000-01-01'): counted
+      // apart, as the invalid_dates policy judges them.
+      return `COALESCE(SUM(${c} IS NOT NULL AND (LAST_DAY(${c}) IS NULL OR DAYOFMONTH(${c}) = 0 OR YEAR(${c}) = 0)), 0)`;
     case 'nul-bytes':
       return `COALESCE(SUM(INSTR(${c}, CHAR(0)) > 0), 0)`;
     case 'invalid-utf8':
       // Only utf8 columns can hold bad sequences; converting them to utf8mb4 and back loses them.
       // Other character sets (latin1, gbk) are converted by the server, never sent as bad UTF-8.
+      // The conversion keeps UTF-16 surrogates encoded in 3 bytes (ED A0-BF xx: CESU-8, lone
+      // surrogates), which MariaDB stores in utf8mb4 but UTF-8 forbids: matched byte-wise.
       return p.column.logical.kind === 'text'
-        ? `COALESCE(SUM(${c} IS NOT NULL AND CHARSET(${c}) IN ('utf8', 'utf8mb3', 'utf8mb4') AND CAST(${c} AS BINARY) <> CAST(CONVERT(CAST(${c} AS BINARY) USING utf8mb4) AS BINARY)), 0)`
+        ? `COALESCE(SUM(${c} IS NOT NULL AND CHARSET(${c}) IN ('utf8', 'utf8mb3', 'utf8mb4') AND (CAST(${c} AS BINARY) <> CAST(CONVERT(CAST(${c} AS BINARY) USING utf8mb4) AS BINARY) OR CAST(${c} AS BINARY) REGEXP '\\\\xED[\\\\xA0-\\\\xBF]')), 0)`
         : null;
     default:
       return null;
   }
+}
+
+/** Rows number step, 2*step, ... of a query, as arrays of raw Buffers; the others are dropped as they arrive. */
+function everyNthRow(session: MysqlSession, sql: string, step: number): Promise<(Buffer | null)[][]> {
+  return new Promise((resolve, reject) => {
+    const kept: (Buffer | null)[][] = [];
+    let n = 0;
+    session.pool
+      .query({ sql, rowsAsArray: true, typeCast: false })
+      .on('result', (row) => {
+        if (++n % step !== 0) return;
+        // Copied: the driver's field Buffers are views of its network buffers.
+        kept.push((row as unknown as (Buffer | null)[]).map((b) => (b === null ? null : Buffer.from(b))));
+      })
+      .on('error', reject)
+      .on('end', () => resolve(kept));
+  });
 }
 
 /** Rows as arrays of raw Buffers (type casting off), for exact decoding. */

@@ -9,7 +9,8 @@ import type { LogicalType } from '../../core/logical-types.js';
 /** DATA_TYPE (information_schema) -> logical, before cast rules. */
 export const MYSQL_NATIVE_TO_LOGICAL: Readonly<Record<string, LogicalType>> = {
   tinyint: { kind: 'int16' },
-  smallint: { kind: 'int32' },
+  // Signed smallint is exactly int16 (the unsigned one is widened by a cast rule below).
+  smallint: { kind: 'int16' },
   mediumint: { kind: 'int32' },
   int: { kind: 'int32' },
   integer: { kind: 'int32' },
@@ -82,7 +83,13 @@ export const MYSQL_DEFAULT_CAST_RULES: readonly CastRule[] = [
     why: 'bigint unsigned reaches 18446744073709551615, above a signed 64-bit integer: never overflow',
   },
   { match: { type: 'bit(1)' }, to: 'boolean', transform: 'bits-to-boolean', why: 'bit(1) is a flag' },
-  { match: { type: 'bit' }, to: 'int64', transform: 'bits-to-integer', why: 'bit(n), n <= 64, as its unsigned value' },
+  {
+    match: { type: 'bit(64)' },
+    to: 'decimal(20,0)',
+    transform: 'bits-to-integer',
+    why: 'bit(64) reaches 2^64-1, above a signed 64-bit integer: never overflow',
+  },
+  { match: { type: 'bit' }, to: 'int64', transform: 'bits-to-integer', why: 'bit(n), n < 64, as its unsigned value' },
   {
     match: { type: 'time' },
     when: 'within-day',
@@ -101,7 +108,15 @@ export const MYSQL_DEFAULT_CAST_RULES: readonly CastRule[] = [
 ];
 
 /** Logical -> MySQL native, for tables ferry creates (InnoDB, utf8mb4, binary collation). */
-export function mysqlTypeFor(t: LogicalType, context: { key: boolean }): { type: string; lossy?: string } {
+export function mysqlTypeFor(
+  t: LogicalType,
+  context: { key: boolean; keyParts?: number },
+): { type: string; lossy?: string; logical?: LogicalType } {
+  // InnoDB keys hold at most 3072 bytes: each part of an n-column key gets an equal share (less 32
+  // bytes for each other part, which need not be text), at 4 bytes a character for text.
+  const parts = Math.max(1, context.keyParts ?? 1);
+  const keyBytes = Math.floor((3072 - 32 * (parts - 1)) / parts);
+  const keyChars = Math.floor(keyBytes / 4);
   switch (t.kind) {
     case 'boolean':
       return { type: 'tinyint(1)' };
@@ -118,12 +133,15 @@ export function mysqlTypeFor(t: LogicalType, context: { key: boolean }): { type:
         return {
           type: 'decimal(65,30)',
           lossy: 'numeric without precision becomes decimal(65,30): larger or finer values are out of range',
+          logical: { kind: 'decimal', precision: 65, scale: 30 },
         };
       }
       if (t.precision > 65 || (t.scale ?? 0) > 30) {
+        const scale = Math.min(30, t.scale ?? 0);
         return {
-          type: `decimal(65,${Math.min(30, t.scale ?? 0)})`,
+          type: `decimal(65,${scale})`,
           lossy: `decimal(${t.precision},${t.scale}) exceeds MySQL's decimal(65,30)`,
+          logical: { kind: 'decimal', precision: 65, scale },
         };
       }
       return { type: `decimal(${t.precision},${t.scale ?? 0})` };
@@ -132,13 +150,15 @@ export function mysqlTypeFor(t: LogicalType, context: { key: boolean }): { type:
     case 'float64':
       return { type: 'double' };
     case 'text':
+      // A key or indexed column needs a bounded length (its share of the 3072-byte key limit).
+      if (context.key && (t.length === undefined || t.length > keyChars)) {
+        return { type: `varchar(${keyChars})`, lossy: `text key column limited to ${keyChars} characters` };
+      }
       if (t.length !== undefined && t.length <= 16383) return { type: `varchar(${t.length})` };
-      // A key or indexed column needs a bounded length (3072-byte index limit / 4 bytes a character).
-      if (context.key) return { type: 'varchar(768)', lossy: 'text key column limited to 768 characters' };
       return { type: 'longtext' };
     case 'bytes':
       return context.key
-        ? { type: 'varbinary(3072)', lossy: 'bytes key column limited to 3072 bytes' }
+        ? { type: `varbinary(${keyBytes})`, lossy: `bytes key column limited to ${keyBytes} bytes` }
         : { type: 'longblob' };
     case 'date':
       return { type: 'date' };

@@ -42,6 +42,36 @@ export function decoderFor(t: LogicalType): (b: Raw) => unknown {
   }
 }
 
+/**
+ * The same decoding as `decoderFor`, from the field's latin1 text instead of a Buffer, for the
+ * kinds whose value only needs that text (numbers, dates, uuid): the reader then asks the driver
+ * for a string and no Buffer is made per field. `null` for kinds that need the bytes themselves.
+ */
+export function latin1DecoderFor(t: LogicalType): ((s: string | null) => unknown) | null {
+  switch (t.kind) {
+    case 'boolean':
+    case 'bytes':
+    case 'text':
+    case 'json':
+    case 'array':
+      return null;
+    case 'int16':
+    case 'int32':
+    case 'float32':
+    case 'float64':
+      return (s) => (s === null ? null : Number(s));
+    case 'int64':
+    case 'uint64':
+      return (s) => (s === null ? null : BigInt(s));
+    case 'timestamptz':
+      return (s) => (s === null ? null : `${s}+00`);
+    case 'uuid':
+      return (s) => (s === null ? null : s.toLowerCase());
+    default:
+      return (s) => s;
+  }
+}
+
 /** A logical value as a query parameter (chunk bounds). */
 export function encodeParam(t: LogicalType, v: unknown): unknown {
   if (v === null || v === undefined) return null;

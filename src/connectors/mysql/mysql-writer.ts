@@ -35,6 +35,13 @@ function isBitType(native: string): boolean {
   return /^bit\b/i.test(native.trim());
 }
 
+function isYearType(native: string): boolean {
+  return /^year\b/i.test(native.trim());
+}
+
+/** YEAR from text: '0' is read as the two-digit year 2000; the year 0 must be spelled '0000'. */
+const yearText = (v: unknown): string => (Number(v) === 0 ? '0000' : String(v));
+
 /**
  * Loads with `LOAD DATA LOCAL INFILE` fed from a stream, inside one transaction per chunk with the
  * chunk's marker in `_ferry_chunks` (InnoDB: the load is transactional). LOCAL makes the server
@@ -51,10 +58,18 @@ export class MysqlWriter implements Writer {
     return `${quoteIdent(this.session.database)}.\`_ferry_chunks\``;
   }
 
-  mapType(column: ColumnInfo, sourceDialect: string, context: { key: boolean } = { key: false }): TypeMapping {
+  mapType(
+    column: ColumnInfo,
+    sourceDialect: string,
+    context: { key: boolean; keyParts?: number } = { key: false },
+  ): TypeMapping {
     if (sourceDialect === 'mysql' && column.note === undefined) return { nativeType: column.nativeType };
     const m = mysqlTypeFor(column.logical, context);
-    return { nativeType: m.type, lossy: [column.note, m.lossy].filter(Boolean).join('; ') || undefined };
+    return {
+      nativeType: m.type,
+      lossy: [column.note, m.lossy].filter(Boolean).join('; ') || undefined,
+      ...(m.logical ? { logical: m.logical } : {}),
+    };
   }
 
   async ensureChunkLedger(): Promise<void> {
@@ -162,6 +177,7 @@ export class MysqlWriter implements Writer {
   private encoder(columns: readonly TargetColumn[]) {
     const enc = columns.map((c) => {
       const e = loadEncoderFor(c.logical);
+      if (isYearType(c.nativeType)) return yearText;
       return isBitType(c.nativeType)
         ? (v: unknown) => String(Buffer.isBuffer(v) ? BigInt(`0x${v.toString('hex') || '0'}`) : v)
         : e;
@@ -227,7 +243,12 @@ export class MysqlWriter implements Writer {
           if (socket.writableLength > SOCKET_HIGH_WATER) await Promise.race([once(socket, 'drain'), result]);
         }
       } catch (err) {
-        data.destroy(err as Error);
+        // The rows (a reject over max_rejects, a source error) failed before the load was over:
+        // end the file (complete rows only: a batch is written whole) and let the load finish; the
+        // chunk's transaction is rolled back. Destroying the stream instead emits 'error' with no
+        // listener when the server has not asked for the file yet (an uncaught exception), and the
+        // driver then waits on a dead stream until the server's net_read_timeout.
+        data.end();
         await result.catch(() => {});
         throw err;
       }
@@ -256,7 +277,7 @@ export class MysqlWriter implements Writer {
   /** Multi-row INSERTs (local_infile off): statements of up to 1000 rows or about 4 MB. */
   private async insert(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
     const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const enc = w.columns.map((c) => loadEncoderFor(c.logical));
+    const enc = w.columns.map((c) => (isYearType(c.nativeType) ? yearText : loadEncoderFor(c.logical)));
     let rows = 0;
     for await (const batch of batches) {
       let pending: unknown[][] = [];

@@ -67,6 +67,9 @@ export function decoderFor(t: LogicalType): FieldDecoder {
     case 'uint64':
       return (s) => BigInt(s);
     case 'float32':
+      // real prints its shortest float4 text ('3.4028235e+38'), which read as a double is not the
+      // float4's value (and is above FLT_MAX: MySQL's FLOAT refuses it); Math.fround gives it back.
+      return (s) => Math.fround(parseFloatText(s));
     case 'float64':
       return parseFloatText;
     case 'bytes':
