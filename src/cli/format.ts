@@ -158,6 +158,7 @@ export function formatVerify(report: VerifyReport): string {
   ];
   for (const s of report.streams) {
     if (s.error) out.push(`${s.stream}: ${s.error}`);
+    if (s.note) out.push(`${s.stream}: ${s.note}`);
     for (const m of s.mismatches) {
       const lo = m.lo ? `(${m.lo.join(', ')})` : '-inf';
       const hi = m.hi ? `(${m.hi.join(', ')})` : '+inf';

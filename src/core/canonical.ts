@@ -94,6 +94,13 @@ export class RowSetDigest {
     this.count++;
   }
 
+  /** Adds another digest's rows (digests of disjoint row sets add up to the digest of their union). */
+  merge(other: RowSetDigest): void {
+    this.hi = (this.hi + other.hi) % 4294967296;
+    this.lo = (this.lo + other.lo) % 4294967296;
+    this.count += other.count;
+  }
+
   get hash(): string {
     return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
   }

@@ -11,14 +11,14 @@ export function quoteTable(ref: TableRef): string {
 }
 
 /**
- * Key expression: text keys compare as the bytes of their UTF-8 form, so ranges follow code-point
- * order like every other dialect here (default collations are case-insensitive and ignore
- * trailing spaces). The price: a text key's index is not used for the range (noted in the docs).
+ * Key expression: the column itself, compared in its own collation, so the key's index serves
+ * every chunk range (a binary cast of a text key made each chunk a full scan). Ranges taken from the
+ * same table in the same collation still hold each row exactly once. Another dialect may order text
+ * keys differently (case-insensitive collations, trailing spaces): verify then compares the whole
+ * stream's digest when rows cross chunk bounds (digests add up; see engine/verifier.ts).
  */
 function keyExpr(c: ColumnInfo): string {
-  return c.logical.kind === 'text'
-    ? `CAST(CONVERT(${quoteIdent(c.name)} USING utf8mb4) AS BINARY)`
-    : quoteIdent(c.name);
+  return quoteIdent(c.name);
 }
 
 function tuple(parts: string[]): string {

@@ -11,7 +11,7 @@ import { InvalidText } from '../../core/policies.js';
 
 type Raw = Buffer | null;
 
-/** Raw field -> logical value (before cast-rule transforms). */
+/** Raw field -> logical value (before cast-rule transforms). Keep `latin1DecoderFor` in step. */
 export function decoderFor(t: LogicalType): (b: Raw) => unknown {
   switch (t.kind) {
     case 'boolean':
@@ -49,12 +49,6 @@ export function decoderFor(t: LogicalType): (b: Raw) => unknown {
  */
 export function latin1DecoderFor(t: LogicalType): ((s: string | null) => unknown) | null {
   switch (t.kind) {
-    case 'boolean':
-    case 'bytes':
-    case 'text':
-    case 'json':
-    case 'array':
-      return null;
     case 'int16':
     case 'int32':
     case 'float32':
@@ -67,8 +61,13 @@ export function latin1DecoderFor(t: LogicalType): ((s: string | null) => unknown
       return (s) => (s === null ? null : `${s}+00`);
     case 'uuid':
       return (s) => (s === null ? null : s.toLowerCase());
-    default:
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'decimal':
       return (s) => s;
+    default:
+      return null;
   }
 }
 

@@ -2,7 +2,6 @@ import { canonicalFloat } from '../../core/canonical.js';
 import type { ColumnInfo, KeyRange, KeyTuple } from '../../core/connector.js';
 import type { TableRef } from '../../core/identifiers.js';
 import type { LogicalType } from '../../core/logical-types.js';
-import { isCollatable } from './postgres-types.js';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -39,9 +38,14 @@ function literalText(t: LogicalType, v: unknown): string {
   }
 }
 
-/** Key expression list, with text keys pinned to the "C" collation so ranges agree with byte order. */
+/**
+ * Key expression list: the columns in their own collation, so the primary key's index serves every
+ * chunk range (pinning COLLATE "C" on a text key of a non-C database made each chunk a full scan).
+ * Ranges from the same table in the same collation hold each row exactly once; verify compares the
+ * whole stream's digest when another dialect orders text keys differently.
+ */
 function keyExprs(key: readonly ColumnInfo[]): string[] {
-  return key.map((c) => (isCollatable(c.logical) ? `${quoteIdent(c.name)} COLLATE "C"` : quoteIdent(c.name)));
+  return key.map((c) => quoteIdent(c.name));
 }
 
 function tuple(parts: string[]): string {
