@@ -144,6 +144,15 @@ async function planStream(
   for (const k of [info.primaryKey, spec.primaryKey ?? [], ...info.indexes.map((ix) => ix.columns ?? [])]) {
     for (const n of k) keyParts.set(n, Math.max(keyParts.get(n) ?? 1, k.length));
   }
+  // Chunk boundaries and the profile are each a pass over the table on the source server: run them
+  // at once (a 5M-row MySQL table: about 5 s each, on two cores).
+  const earlyKey = spec.primaryKey ?? info.primaryKey;
+  const keyInfo = earlyKey.map((k) => info.columns.find((c) => c.name === k));
+  const boundsPromise =
+    computeChunks && earlyKey.length > 0 && keyInfo.every((c) => c !== undefined)
+      ? source.introspector.chunkBoundaries(info.ref, keyInfo as ColumnInfo[], spec.chunkRows)
+      : Promise.resolve(undefined);
+  boundsPromise.catch(() => {});
   const found = await profileColumns(spec, info, cols, source, target);
   const rules = castRulesFor(spec, source, target);
   const columns: ColumnPlan[] = cols.map((c, i) => {
@@ -222,7 +231,8 @@ async function planStream(
   let chunks: ChunkPlan[] = [{ id: chunkId(1), range: null }];
   if (computeChunks && chunkKey.length > 0) {
     const keyCols = chunkKey.map((k) => info.columns.find((c) => c.name === k)!);
-    const bounds = await source.introspector.chunkBoundaries(info.ref, keyCols, spec.chunkRows);
+    const bounds =
+      (await boundsPromise) ?? (await source.introspector.chunkBoundaries(info.ref, keyCols, spec.chunkRows));
     chunks = [];
     let lo: unknown[] | null = null;
     for (const b of [...bounds, null]) {
