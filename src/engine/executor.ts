@@ -10,12 +10,11 @@ import type { ChunkWrite, Connector, ReadRequest, RowBatch, TargetTable } from '
 import { AlreadyCommittedError, errorMessage, FerryError, isTransient, TerminalError } from '../core/errors.js';
 import { displayTable, type TableRef } from '../core/identifiers.js';
 import type { RunLogger } from '../core/logger.js';
-import { DEFAULT_POLICIES } from '../core/policies.js';
 import type { ChunkPlan, Plan, StreamPlan } from './plan-types.js';
 import { ChunkRejects, joinRejects, rawText } from './rejects.js';
 import { backoffMs, sleep } from './retry.js';
 import type { StateStore } from './state-store.js';
-import { type ColumnStage, columnStage, type PolicyCounts, stageRows } from './transforms.js';
+import { type ColumnStage, type PolicyCounts, stageRows, streamStages } from './transforms.js';
 
 export type StreamOutcome = 'ok' | 'failed' | 'mismatch' | 'skipped';
 
@@ -210,16 +209,7 @@ export async function executeRun(
       loadInto: sp.mode === 'full-refresh' ? stagingRef(runId, sp) : sp.target,
       committedRejects: 0,
       inflightRejects: 0,
-      stages: sp.columns.map((c) =>
-        columnStage(
-          c.source.logical,
-          c.target.logical,
-          c.transform,
-          source.capabilities.values,
-          target.capabilities.values,
-          sp.policies ?? DEFAULT_POLICIES,
-        ),
-      ),
+      stages: streamStages(sp.columns, sp.policies, source, target),
     };
     runs.push(run);
     try {

@@ -19,7 +19,7 @@ import {
 } from '../core/identifiers.js';
 import { redactUrl } from '../core/redact.js';
 import type { ChunkPlan, ColumnPlan, Plan, StreamPlan } from './plan-types.js';
-import { columnStage } from './transforms.js';
+import { streamStages } from './transforms.js';
 
 export function chunkId(i: number): string {
   return `c${String(i).padStart(5, '0')}`;
@@ -242,17 +242,7 @@ async function planStream(
   }
   const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
   const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType && !c.transform);
-  const staged = columns.some(
-    (c) =>
-      columnStage(
-        c.source.logical,
-        c.target.logical,
-        c.transform,
-        source.capabilities.values,
-        target.capabilities.values,
-        spec.policies,
-      ) !== null,
-  );
+  const staged = streamStages(columns, spec.policies, source, target).some((s) => s !== null);
   const passThrough = shared.length > 0 && sameTypes && !staged && source.dialect === target.dialect ? shared[0] : null;
   return {
     name,

@@ -7,7 +7,8 @@
 import { canonicalValue } from '../core/canonical.js';
 import type { TransformName } from '../core/cast-rules.js';
 import type { LogicalType } from '../core/logical-types.js';
-import { decodeCp1252, InvalidText, type Policies, type ValueSupport } from '../core/policies.js';
+import { DEFAULT_POLICIES, decodeCp1252, InvalidText, type Policies, type ValueSupport } from '../core/policies.js';
+import type { ColumnPlan } from './plan-types.js';
 
 /** Returned by a column step when the row must be rejected. */
 export class Rejection {
@@ -155,7 +156,7 @@ function guardSteps(
   policies: Policies,
 ): Step[] {
   const steps: Step[] = [];
-  const outOfRange = (v: unknown, c: PolicyCounts, reason: string, clamp?: () => unknown): unknown => {
+  const outOfRange = (_v: unknown, c: PolicyCounts, reason: string, clamp?: () => unknown): unknown => {
     if (policies.out_of_range === 'reject') return new Rejection(reason, 'out_of_range');
     bump(c, 'out_of_range');
     return policies.out_of_range === 'clamp' && clamp ? clamp() : null;
@@ -312,4 +313,23 @@ export function columnStage(
       return x;
     },
   };
+}
+
+/** The stages of a stream's columns, as a run (and verify) applies them. */
+export function streamStages(
+  columns: readonly Pick<ColumnPlan, 'source' | 'target' | 'transform'>[],
+  policies: Policies | undefined,
+  source: { capabilities: { values: ValueSupport } },
+  target: { capabilities: { values: ValueSupport } },
+): (ColumnStage | null)[] {
+  return columns.map((c) =>
+    columnStage(
+      c.source.logical,
+      c.target.logical,
+      c.transform,
+      source.capabilities.values,
+      target.capabilities.values,
+      policies ?? DEFAULT_POLICIES,
+    ),
+  );
 }

@@ -8,9 +8,8 @@ import type { ColumnInfo, Connector, KeyTuple, ReadRequest, TableInfo } from '..
 import { errorMessage } from '../core/errors.js';
 import { displayTable } from '../core/identifiers.js';
 import type { LogicalType } from '../core/logical-types.js';
-import { DEFAULT_POLICIES } from '../core/policies.js';
 import type { Plan, StreamPlan } from './plan-types.js';
-import { type ColumnStage, columnStage, stageRows } from './transforms.js';
+import { type ColumnStage, stageRows, streamStages } from './transforms.js';
 
 export interface ChunkMismatch {
   chunk: string;
@@ -113,16 +112,7 @@ async function verifyStream(
     // holds a UTC timestamptz): the target's own mapping knows neither.
     tgtCols.push({ ...t, logical: c.target.logical });
   }
-  const stages = sp.columns.map((c) =>
-    columnStage(
-      c.source.logical,
-      c.target.logical,
-      c.transform,
-      source.capabilities.values,
-      target.capabilities.values,
-      sp.policies ?? DEFAULT_POLICIES,
-    ),
-  );
+  const stages = streamStages(sp.columns, sp.policies, source, target);
   // Source values are hashed as the target type they become (e.g. tinyint(1) as boolean).
   const srcTypes = sp.columns.map((c) => c.target.logical);
   const tgtTypes = tgtCols.map((c) => c.logical);
