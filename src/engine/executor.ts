@@ -231,7 +231,7 @@ export async function executeRun(
     }
   }
 
-  /** Reject and policy counts of chunks just written, handed from loadChunk to the state store. */
+  /** Reject and policy counts of chunks just written (by stream and chunk: chunk ids repeat across streams). */
   const lastCounts = new Map<string, { rejects: number; counts: PolicyCounts }>();
   const rejectsDir = options.rejectsDir ?? path.join(tmpdir(), 'ferry-rejects', runId);
 
@@ -300,7 +300,7 @@ export async function executeRun(
     try {
       const rows = await writer.writeChunk(w, counted(), signal);
       run.committedRejects += rejects?.count ?? 0;
-      lastCounts.set(chunk.id, { rejects: rejects?.count ?? 0, counts });
+      lastCounts.set(`${sp.name}\u0000${chunk.id}`, { rejects: rejects?.count ?? 0, counts });
       return rows;
     } finally {
       run.inflightRejects -= rejects?.count ?? 0;
@@ -322,8 +322,8 @@ export async function executeRun(
           rows = (await writer.committedChunks(runId, sp.name)).get(chunk.id)?.rows ?? 0;
           logger.log('info', 'chunk-already-committed', { stream: sp.name, chunk: chunk.id, rows });
         }
-        const extra = lastCounts.get(chunk.id);
-        lastCounts.delete(chunk.id);
+        const extra = lastCounts.get(`${sp.name}\u0000${chunk.id}`);
+        lastCounts.delete(`${sp.name}\u0000${chunk.id}`);
         state.chunkDone(runId, sp.name, chunk.id, rows, extra?.rejects ?? 0, extra?.counts ?? {});
         logger.log('info', 'chunk-done', { stream: sp.name, chunk: chunk.id, rows, attempt, ms: Date.now() - started });
         if (sp.passThrough) emit({ type: 'rows', stream: sp.name, rows });
