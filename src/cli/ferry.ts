@@ -47,7 +47,10 @@ Exit codes:
     .command('run <job>')
     .description('run the job (resumes an unfinished earlier run of it); prints a ledger')
     .option('--json', 'print the ledger as JSON')
-    .option('--fresh', 'abandon an unfinished earlier run instead of resuming it')
+    .option(
+      '--fresh',
+      'abandon an unfinished earlier run instead of resuming it (append mode: rows it committed stay in the target)',
+    )
     .option('--no-progress', 'no live progress on the terminal')
     .action(async (job: string, opts: { json?: boolean; fresh?: boolean; progress: boolean }) => {
       const controller = new AbortController();
