@@ -93,3 +93,25 @@ drop_data_fact() { pg "$1" -c "SET client_min_messages = warning" -c "DROP TABLE
 
 # Flush dirty buffers so one contender's writes are not paid by the next.
 checkpoint() { pg postgres -c "CHECKPOINT" >/dev/null 2>&1 || true; }
+
+# Warns when contender $1 (ferry) would run stale or missing built code (dist/ older than src/).
+warn_if_stale_build() {
+  local contender="$1"
+  if [[ ! -f "$FERRY_BIN" ]]; then
+    warn "$FERRY_BIN does not exist (yet): contender $contender will fail"
+  elif [[ "$FERRY_BIN" == bin/ferry.js && -d src ]]; then
+    local newest_src newest_dist
+    newest_src="$(find src -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
+    newest_dist="$(find dist -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
+    if [[ -z "$newest_dist" ]] || awk -v s="${newest_src:-0}" -v d="$newest_dist" 'BEGIN { exit !(s > d) }'; then
+      warn "dist/ is missing or older than src/: run 'npm run build' first to bench the current code"
+    fi
+  fi
+}
+
+# Largest of some KB figures, and KB -> MB with one decimal.
+kb_max() { printf '%s\n' "$@" | sort -n | tail -1; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# A PostgreSQL server setting (for the report header).
+pg_setting() { pg_val postgres "SELECT current_setting('$1')" 2>/dev/null; }

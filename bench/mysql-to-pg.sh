@@ -197,15 +197,7 @@ if ((ROUNDS == 0)); then
 fi
 
 if [[ " ${CONTENDERS[*]} " == *" f "* ]]; then
-  if [[ ! -f "$FERRY_BIN" ]]; then
-    warn "$FERRY_BIN does not exist (yet): contender f will fail"
-  elif [[ "$FERRY_BIN" == bin/ferry.js && -d src ]]; then
-    newest_src="$(find src -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
-    newest_dist="$(find dist -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
-    if [[ -z "$newest_dist" ]] || awk -v s="${newest_src:-0}" -v d="$newest_dist" 'BEGIN { exit !(s > d) }'; then
-      warn "dist/ is missing or older than src/: run 'npm run build' first to bench the current code"
-    fi
-  fi
+  warn_if_stale_build f
 fi
 
 # ------------------------------------------------------------ contenders ---
@@ -327,8 +319,6 @@ for k in p f; do
   [[ -n "${TIMES[$k]:-}" ]] && MEDIAN[$k]="$(median ${TIMES[$k]})"
 done
 
-kb_max() { printf '%s\n' "$@" | sort -n | tail -1; }
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # Peak memory of contender $1 in kB (largest of all its figures), or empty.
 peak_kb() {
   local c="$1"
@@ -348,7 +338,6 @@ peak_detail() {
 
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
 mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)"
-pg_setting() { pg_val postgres "SELECT current_setting('$1')" 2>/dev/null; }
 my_var() { my_val "" "SELECT @@$1" 2>/dev/null; }
 my_size="$(my_val "" "SELECT CONCAT(ROUND(DATA_LENGTH / 1048576), ' MB data+PK, ', ROUND(INDEX_LENGTH / 1048576), ' MB other indexes') FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$MY_DB' AND TABLE_NAME = 'data_fact'" 2>/dev/null)"
 pgl_version="$([[ -n "$PGLOADER" ]] && "$PGLOADER" --version 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')"

@@ -153,15 +153,7 @@ if ((ROUNDS == 0)); then
 fi
 
 if [[ " ${CONTENDERS[*]} " == *" d "* ]]; then
-  if [[ ! -f "$FERRY_BIN" ]]; then
-    warn "$FERRY_BIN does not exist (yet): contender d will fail"
-  elif [[ "$FERRY_BIN" == bin/ferry.js && -d src ]]; then
-    newest_src="$(find src -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
-    newest_dist="$(find dist -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1)"
-    if [[ -z "$newest_dist" ]] || awk -v s="${newest_src:-0}" -v d="$newest_dist" 'BEGIN { exit !(s > d) }'; then
-      warn "dist/ is missing or older than src/: run 'npm run build' first to bench the current code"
-    fi
-  fi
+  warn_if_stale_build d
 fi
 
 # ------------------------------------------------------------ contenders ---
@@ -324,12 +316,9 @@ for k in a b b1 b2 c d; do
   [[ -n "${TIMES[$k]:-}" ]] && MEDIAN[$k]="$(median ${TIMES[$k]})"
 done
 
-kb_max() { printf '%s\n' "$@" | sort -n | tail -1; }
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
 mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)"
-pg_setting() { pg_val postgres "SELECT current_setting('$1')" 2>/dev/null; }
 src_size="$(pg_val "$SRC_DB" "SELECT pg_size_pretty(pg_table_size('public.data_fact')) || ' heap + ' || pg_size_pretty(pg_indexes_size('public.data_fact')) || ' index'" 2>/dev/null)"
 
 echo

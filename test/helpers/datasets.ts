@@ -12,50 +12,19 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { DATASETS, pgUrl } from './env.js';
+import { baseOptions, MY_BASE, myUrl, withMy } from './mysql.js';
 
-/** Base URL of the test MySQL/MariaDB server (no database part). */
-export const MY_BASE = (process.env.FERRY_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
-
-export function myUrl(db: string): string {
-  return `${MY_BASE}/${db}`;
-}
+// The server, URLs and UTC-pinned connections are shared with the conformance suite's helpers.
+export { MY_BASE, myUrl, withMy };
 
 function dsName(db: string): string {
   if (!/^ferry_ds_[a-z0-9_]+$/.test(db)) throw new Error(`dataset databases are named ferry_ds_*: ${db}`);
   return db;
 }
 
-function myServer() {
-  const u = new URL(MY_BASE);
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: u.port ? Number(u.port) : 3306,
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-  };
-}
-
-/** A connection (to `db`, or to none) with the session in UTC and utf8mb4; closed after `fn`. */
-export async function withMy<T>(db: string | null, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const c = await mysql.createConnection({
-    ...myServer(),
-    ...(db ? { database: db } : {}),
-    charset: 'utf8mb4',
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-  });
-  try {
-    await c.query(`SET time_zone = '+00:00'`);
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
+/** Runs one statement; returns its rows. */
 export async function myQuery<R = Record<string, unknown>>(
   db: string | null,
   sql: string,
@@ -95,7 +64,7 @@ export async function myTableCounts(db: string): Promise<Record<string, number>>
  * client's own commands work (DELIMITER for triggers and procedures). Rejects with its stderr.
  */
 export async function mariadbScript(db: string, script: Buffer | string, extraArgs: string[] = []): Promise<void> {
-  const s = myServer();
+  const s = baseOptions();
   const args = [
     `--host=${s.host}`,
     `--port=${s.port}`,

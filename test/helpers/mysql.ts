@@ -16,7 +16,8 @@ export function myUrl(db: string): string {
   return `${MY_BASE}/${db}`;
 }
 
-function baseOptions(): mysql.ConnectionOptions {
+/** Connection options of the test server (host, port, user, password, utf8mb4, exact numbers). */
+export function baseOptions(): mysql.ConnectionOptions {
   const u = new URL(MY_BASE);
   return {
     host: u.hostname || '127.0.0.1',
