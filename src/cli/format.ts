@@ -159,7 +159,14 @@ export function formatVerify(report: VerifyReport): string {
   for (const s of report.streams) {
     if (s.error) out.push(`${s.stream}: ${s.error}`);
     if (s.note) out.push(`${s.stream}: ${s.note}`);
+    for (const p of s.problems ?? []) out.push(`${s.stream}: ${p}`);
     for (const m of s.mismatches) {
+      if (!m.lo && !m.hi && m.chunk.startsWith('(')) {
+        out.push(
+          `${s.stream}: ${m.chunk}: source ${n(m.sourceRows)} rows, target ${n(m.targetRows)} rows${m.sourceRows === m.targetRows ? ', contents differ' : ''}`,
+        );
+        continue;
+      }
       const lo = m.lo ? `(${m.lo.join(', ')})` : '-inf';
       const hi = m.hi ? `(${m.hi.join(', ')})` : '+inf';
       out.push(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TRANSFORMS } from '../core/cast-rules.js';
+import { COMPRESSIONS, FILE_FORMATS } from '../core/file-layout.js';
 
 /** Defaults: documented in docs/job-file.md; keep both in step. */
 /**
@@ -13,6 +14,10 @@ export const DEFAULT_CHUNK_ROWS = 500_000;
 export const DEFAULT_PARALLEL = 4;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_BATCH_ROWS = 10_000;
+/** Files target: a file per 1M rows or 256 MiB, whichever first; Parquet row groups of 100k rows. */
+export const DEFAULT_FILE_MAX_ROWS = 1_000_000;
+export const DEFAULT_FILE_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_ROW_GROUP_ROWS = 100_000;
 
 export const modeSchema = z.enum(['full-refresh', 'append']);
 export type Mode = z.infer<typeof modeSchema>;
@@ -67,6 +72,26 @@ const streamSettings = {
   max_rejects: z.number().int().nonnegative().optional(),
   /** What to do with values the target cannot store (see docs/job-file.md). */
   policies: policiesSchema.optional(),
+  /** Files target: `csv`, `jsonl` or `parquet` (default parquet). */
+  format: z.enum(FILE_FORMATS).optional(),
+  /** Files target: `none`, `gzip`, `zstd`, or `snappy` (Parquet only). Default zstd for Parquet, gzip for text. */
+  compression: z.enum(COMPRESSIONS).optional(),
+  /** Files target: rows per file, at most (per chunk and partition). */
+  file_max_rows: positiveInt.optional(),
+  /** Files target: bytes per file (as written), about. */
+  file_max_bytes: positiveInt.optional(),
+  /** Files target, Parquet: rows per row group, at most. */
+  row_group_rows: positiveInt.optional(),
+  /** Files target, CSV: dialect. */
+  csv: z
+    .object({
+      delimiter: z.string().length(1).optional(),
+      quote: z.string().length(1).optional(),
+      null: z.string().optional(),
+      header: z.boolean().optional(),
+    })
+    .strict()
+    .optional(),
 };
 
 export const defaultsSchema = z
@@ -90,6 +115,11 @@ export const streamSchema = z
     primary_key: z.array(z.string().min(1)).nonempty().optional(),
     /** Cast rules for this stream, tried before the job's `casts` and the connector's defaults. */
     casts: z.array(castRuleSchema).optional(),
+    /** Files target: Hive-style folders by column value (`order_date`), or by a cut date (`created_at:month`). */
+    partition_by: z
+      .array(z.string().regex(/^[^:]+(:(year|month|day|hour))?$/, 'a column, or column:year|month|day|hour'))
+      .nonempty()
+      .optional(),
   })
   .strict();
 

@@ -5,12 +5,16 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type CastRule, parseLogical } from '../core/cast-rules.js';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULT_CSV, defaultCompression, type FileLayout, parsePartition } from '../core/file-layout.js';
 import { DEFAULT_POLICIES, type Policies } from '../core/policies.js';
 import { registerSecret } from '../core/redact.js';
 import {
   DEFAULT_BATCH_ROWS,
   DEFAULT_CHUNK_ROWS,
+  DEFAULT_FILE_MAX_BYTES,
+  DEFAULT_FILE_MAX_ROWS,
   DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_ROW_GROUP_ROWS,
   DEFAULT_PARALLEL,
   type JobFile,
   jobSchema,
@@ -35,6 +39,10 @@ export interface StreamSpec {
   casts: CastRule[];
   /** Profile the source at plan time. Default true. */
   profile: boolean;
+  /** The file layout (used by a files target), with defaults applied. */
+  layout: FileLayout;
+  /** File settings the job sets for this stream (an error for a database target). */
+  fileKeys: string[];
 }
 
 /** A validated job: what `plan`, `run`, `status` and `verify` take. */
@@ -139,7 +147,16 @@ export function jobFromObject(
     policies: { ...DEFAULT_POLICIES, ...d.policies, ...s?.policies },
     casts: [...(s?.casts ?? []), ...(file.casts ?? [])] as CastRule[],
     profile: d.profile ?? true,
+    layout: fileLayout(d, s),
+    fileKeys: FILE_KEYS.filter((k) => (s && s[k] !== undefined) || d[k as keyof typeof d] !== undefined),
   }));
+  for (const s of streams) {
+    if (s.layout.compression === 'snappy' && s.layout.format !== 'parquet') {
+      throw new ConfigError(`${origin}: streams.${s.selector}: compression snappy is for Parquet only`, {
+        hint: 'use gzip or zstd for csv and jsonl',
+      });
+    }
+  }
   const stateDir = path.resolve(baseDir, file.state ?? path.join('.ferry', name));
   const hash = createHash('sha256')
     .update(JSON.stringify({ source: file.source, target: file.target, streams }))
@@ -155,6 +172,35 @@ export function jobFromObject(
     streams,
     hash,
   };
+}
+
+const FILE_KEYS = [
+  'format',
+  'compression',
+  'file_max_rows',
+  'file_max_bytes',
+  'row_group_rows',
+  'csv',
+  'partition_by',
+] as const;
+
+type Settings = NonNullable<JobFile['defaults']>;
+
+function fileLayout(d: Settings, s: NonNullable<JobFile['streams'][string]> | null): FileLayout {
+  const format = s?.format ?? d.format ?? 'parquet';
+  return {
+    format,
+    compression: s?.compression ?? d.compression ?? defaultCompression(format),
+    partitionBy: (s?.partition_by ?? []).map(parsePartition),
+    fileMaxRows: s?.file_max_rows ?? d.file_max_rows ?? DEFAULT_FILE_MAX_ROWS,
+    fileMaxBytes: s?.file_max_bytes ?? d.file_max_bytes ?? DEFAULT_FILE_MAX_BYTES,
+    rowGroupRows: s?.row_group_rows ?? d.row_group_rows ?? DEFAULT_ROW_GROUP_ROWS,
+    csv: { ...DEFAULT_CSV, ...stripUndefined(d.csv), ...stripUndefined(s?.csv) },
+  };
+}
+
+function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Reads, interpolates and validates a job file. Errors name the file, the key path and what is expected. */

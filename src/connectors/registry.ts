@@ -28,10 +28,15 @@ const CONNECTORS: Entry[] = [
     open: async (url, options, role) =>
       (await import('./sqlite/sqlite-connector.js')).createSqliteConnector(url, options, role),
   },
+  {
+    schemes: ['file', 's3'],
+    open: async (url, options, role) =>
+      (await import('./files/files-connector.js')).createFilesConnector(url, options, role),
+  },
 ];
 
 /** Schemes named in the design that are not built yet: a clear message rather than "unknown". */
-const PLANNED = ['mssql', 's3', 'file'];
+const PLANNED = ['mssql'];
 
 export function supportedSchemes(): string[] {
   return CONNECTORS.flatMap((c) => c.schemes);

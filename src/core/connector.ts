@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { CastRule } from './cast-rules.js';
+import type { FileLayout } from './file-layout.js';
 import type { TableRef } from './identifiers.js';
 import type { LogicalType } from './logical-types.js';
 import type { ValueSupport } from './policies.js';
@@ -84,6 +85,8 @@ export interface TargetTable {
   columns: TargetColumn[];
   primaryKey: string[];
   indexes: IndexInfo[];
+  /** The file layout, for a files target (null for a database). */
+  layout?: FileLayout | null;
 }
 
 /** What one chunk write needs to know: where to load, and the marker to record with it. */
@@ -96,11 +99,15 @@ export interface ChunkWrite {
   columns: readonly TargetColumn[];
   /** Rows of this chunk set aside as rejects, read when the marker is written (before commit). */
   rejects?: () => number;
+  /** The file layout, for a files target. */
+  layout?: FileLayout | null;
+  /** The stream's chunk key columns (a files target records each file's key range). */
+  key?: readonly string[];
 }
 
 export interface Capabilities {
   /** How the writer loads rows. */
-  bulkLoad: 'copy' | 'load-data' | 'insert';
+  bulkLoad: 'copy' | 'load-data' | 'insert' | 'files';
   /** Chunks that may be read at once (each on its own connection). */
   maxReaders: number;
   /** Chunks that may be written at once (each in its own transaction). */
@@ -121,6 +128,16 @@ export interface Capabilities {
   identifierLimitInCharacters?: boolean;
   /** Whether column names differing only in case collide (MySQL). */
   caseInsensitiveColumns: boolean;
+  /**
+   * Whether full refresh loads a staging table that `swapIn` puts in place of the target. A files
+   * target has none: it writes each chunk's files under the stream's own folder, and `swapIn`
+   * publishes them (the manifest) and removes what the run did not write.
+   */
+  stagingTable: boolean;
+  /** Whether the reader can read a key range (else verify compares whole streams). */
+  rangeReads: boolean;
+  /** The target names a stream as the source does, schema and all (a lake folder `public.orders`). */
+  namesFollowSource?: boolean;
 }
 
 /** Data checks a source can count at plan time (`ferry plan` shows the counts). */
@@ -166,6 +183,11 @@ export interface Introspector {
    * connector has no way to check it (or the check cannot fail in this dialect).
    */
   profile?(ref: TableRef, probes: readonly Probe[]): Promise<(number | null)[]>;
+  /**
+   * Problems with a stored stream that reading its rows would not show (files not listed in a
+   * lake manifest). Verify reports them.
+   */
+  audit?(ref: TableRef): Promise<string[]>;
 }
 
 export interface Reader {

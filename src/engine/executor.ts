@@ -83,7 +83,13 @@ export function stagingRef(runId: string, sp: StreamPlan): TableRef {
 }
 
 function targetTable(sp: StreamPlan): TargetTable {
-  return { ref: sp.target, columns: sp.columns.map((c) => c.target), primaryKey: sp.primaryKey, indexes: sp.indexes };
+  return {
+    ref: sp.target,
+    columns: sp.columns.map((c) => c.target),
+    primaryKey: sp.primaryKey,
+    indexes: sp.indexes,
+    layout: sp.layout,
+  };
 }
 
 interface StreamRun {
@@ -166,7 +172,10 @@ export async function executeRun(
     run.remaining = run.pending.length;
     if (sp.mode === 'full-refresh') {
       await writer.forgetRuns(sp.name, runId);
-      if (!(await writer.tableExists(run.loadInto))) {
+      if (!target.capabilities.stagingTable) {
+        // A files target writes into the stream's own place; swapIn publishes the run's files.
+        await writer.createTable(targetTable(sp), { primaryKey: false, ifNotExists: true });
+      } else if (!(await writer.tableExists(run.loadInto))) {
         // Every chunk committed and the staging table gone: the swap may have happened without its
         // marker (targets whose DDL is not transactional); swapIn decides.
         if (committed.size > 0 && run.pending.length === 0) return committed;
@@ -206,7 +215,7 @@ export async function executeRun(
       createdTarget: previous.get(sp.name)?.createdTarget ?? false,
       started: Date.now(),
       finished: false,
-      loadInto: sp.mode === 'full-refresh' ? stagingRef(runId, sp) : sp.target,
+      loadInto: sp.mode === 'full-refresh' && target.capabilities.stagingTable ? stagingRef(runId, sp) : sp.target,
       committedRejects: 0,
       inflightRejects: 0,
       stages: streamStages(sp.columns, sp.policies, source, target),
@@ -255,6 +264,8 @@ export async function executeRun(
       chunkId: chunk.id,
       table: run.loadInto,
       columns: sp.columns.map((c) => c.target),
+      layout: sp.layout,
+      key: sp.chunkKey.map((k) => sp.columns.find((c) => c.source.name === k)!.target.name),
     };
     if (sp.passThrough && source.reader.readRaw && writer.writeChunkRaw) {
       const raw = await source.reader.readRaw(req, sp.passThrough);

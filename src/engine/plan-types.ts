@@ -1,5 +1,6 @@
 import type { TransformName } from '../core/cast-rules.js';
 import type { ColumnInfo, IndexInfo, KeyRange, ProbeCheck, TargetColumn } from '../core/connector.js';
+import type { FileLayout } from '../core/file-layout.js';
 import type { TableRef } from '../core/identifiers.js';
 import type { Policies } from '../core/policies.js';
 
@@ -52,6 +53,8 @@ export interface StreamPlan {
   maxRejects: number;
   policies: Policies;
   warnings: string[];
+  /** How the stream is laid out as files (a files target), or null. */
+  layout: FileLayout | null;
 }
 
 export interface Plan {

@@ -9,6 +9,7 @@ import type { Job, StreamSpec } from '../config/load-job.js';
 import { type CastRule, castMatches, formatRule, parseLogical } from '../core/cast-rules.js';
 import type { ColumnInfo, Connector, Probe, ProbeCheck, TableInfo, TargetColumn } from '../core/connector.js';
 import { ConfigError, FerryError, TerminalError } from '../core/errors.js';
+import type { FileLayout } from '../core/file-layout.js';
 import {
   displayTable,
   type NamePart,
@@ -88,6 +89,8 @@ function resolveSelector(q: QualifiedName, spec: StreamSpec, tables: TableRef[],
 function targetRef(spec: StreamSpec, src: TableRef, source: Connector, target: Connector): TableRef {
   const where = `stream ${JSON.stringify(spec.selector)}`;
   const def = target.capabilities.defaultSchema;
+  // A lake folder: `target:` is a path under the target URL; by default the source's own name.
+  if (target.capabilities.namesFollowSource) return spec.target ? { schema: null, name: spec.target } : src;
   if (spec.target) {
     const q = parseQualifiedName(spec.target, `${where}: target`);
     if (q.wildcard) throw new ConfigError(`${where}: target cannot be a wildcard`);
@@ -240,6 +243,7 @@ async function planStream(
       lo = b;
     }
   }
+  const layout = fileLayoutFor(spec, columns, target, where);
   const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
   const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType && !c.transform);
   const staged = streamStages(columns, spec.policies, source, target).some((s) => s !== null);
@@ -263,7 +267,43 @@ async function planStream(
     maxRejects: spec.maxRejects,
     policies: spec.policies,
     warnings,
+    layout,
   };
+}
+
+/** The stream's file layout for a files target, checked against its columns; null for a database. */
+function fileLayoutFor(spec: StreamSpec, columns: ColumnPlan[], target: Connector, where: string): FileLayout | null {
+  if (target.capabilities.bulkLoad !== 'files') {
+    if (spec.fileKeys.length > 0) {
+      throw new ConfigError(`${where}: ${spec.fileKeys.join(', ')}: only for a files target (file: or s3:)`, {
+        hint: `remove ${spec.fileKeys.length > 1 ? 'them' : 'it'}; the ${target.dialect} target is a database`,
+      });
+    }
+    return null;
+  }
+  const layout = spec.layout;
+  const csv = layout.csv;
+  if (layout.format === 'csv' && (csv.delimiter === csv.quote || csv.null.includes(csv.delimiter))) {
+    throw new ConfigError(`${where}: csv: the delimiter must differ from the quote and not appear in the null marker`);
+  }
+  const keys = new Set<string>();
+  for (const p of layout.partitionBy) {
+    const c = columns.find((x) => x.source.name === p.column);
+    if (!c) throw new ConfigError(`${where}: partition_by: no column ${JSON.stringify(p.column)} among the columns copied`);
+    const kind = c.target.logical.kind;
+    if (p.granularity && kind !== 'date' && kind !== 'timestamp' && kind !== 'timestamptz') {
+      throw new ConfigError(`${where}: partition_by: ${p.column}:${p.granularity} needs a date or timestamp column (${p.column} is ${kind})`);
+    }
+    if (!p.granularity && ['bytes', 'json', 'array', 'float32', 'float64'].includes(kind)) {
+      throw new ConfigError(`${where}: partition_by: ${p.column} is ${kind}; a folder per value needs a text, number, boolean, date or uuid column`);
+    }
+    if (keys.has(p.key)) throw new ConfigError(`${where}: partition_by: ${p.key} appears twice`);
+    keys.add(p.key);
+  }
+  if (layout.partitionBy.length > 0 && layout.partitionBy.every((p) => !p.granularity) && layout.partitionBy.length === columns.length) {
+    throw new ConfigError(`${where}: partition_by takes every column; the files would hold none`);
+  }
+  return { ...layout, partitionBy: layout.partitionBy.map((p) => ({ ...p, column: columns.find((c) => c.source.name === p.column)!.target.name })) };
 }
 
 /**

@@ -36,6 +36,8 @@ export interface StreamVerify {
   error?: string;
   /** Set when chunks differ only because the two dialects order text keys differently. */
   note?: string;
+  /** What the target's own audit found (a lake file missing, or not in the manifest). */
+  problems?: string[];
 }
 
 export interface VerifyReport {
@@ -120,19 +122,28 @@ async function verifyStream(
   const tgtKey = sp.chunkKey.map((k) => tgtCols[srcCols.findIndex((c) => c.name === k)]);
   const queue = [...sp.chunks];
   const srcTotal = new RowSetDigest();
+  // A target read only whole (a lake) is read once, beside the source's chunks.
+  const byRange = target.capabilities.rangeReads;
+  const whole = byRange
+    ? null
+    : digest(target, { table: sp.target, columns: tgtCols, key: [], range: null }, tgtTypes);
+  whole?.catch(() => {});
   const workers = Array.from({ length: Math.max(1, parallel) }, async () => {
     for (;;) {
       const chunk = queue.shift();
       if (!chunk) return;
       const [sd, td] = await Promise.all([
         digest(source, { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range }, srcTypes, stages),
-        digest(target, { table: sp.target, columns: tgtCols, key: tgtKey, range: chunk.range }, tgtTypes),
+        byRange
+          ? digest(target, { table: sp.target, columns: tgtCols, key: tgtKey, range: chunk.range }, tgtTypes)
+          : null,
       ]);
       const s = sd.d;
-      const t = td.d;
       srcTotal.merge(s);
       out.rejected += sd.rejected;
       out.sourceRows += s.count;
+      if (!td) continue;
+      const t = td.d;
       out.targetRows += t.count;
       if (s.count !== t.count || s.hash !== t.hash) {
         out.mismatches.push({
@@ -149,6 +160,26 @@ async function verifyStream(
   });
   try {
     await Promise.all(workers);
+    if (whole) {
+      const t = (await whole).d;
+      out.targetRows = t.count;
+      if (t.count !== srcTotal.count || t.hash !== srcTotal.hash) {
+        out.mismatches.push({
+          chunk: '(whole stream)',
+          lo: null,
+          hi: null,
+          sourceRows: srcTotal.count,
+          targetRows: t.count,
+          sourceHash: srcTotal.hash,
+          targetHash: t.hash,
+        });
+      }
+    }
+    const problems = (await target.introspector.audit?.(sp.target)) ?? [];
+    if (problems.length > 0) {
+      out.problems = problems;
+      out.status = 'mismatch';
+    }
   } catch (err) {
     out.status = 'error';
     out.error = errorMessage(err);

@@ -19,6 +19,8 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   maxIdentifierBytes: 64,
   identifierLimitInCharacters: true,
   caseInsensitiveColumns: true,
+  stagingTable: true,
+  rangeReads: true,
 };
 
 /** `mysql://` and `mariadb://` URLs. The driver (`mysql2`) is loaded lazily. */

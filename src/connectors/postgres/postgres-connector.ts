@@ -17,6 +17,8 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   values: { nulInText: false, nonFiniteFloats: true, invalidDates: false, invalidUtf8: false, extremeDates: true },
   maxIdentifierBytes: 63,
   caseInsensitiveColumns: false,
+  stagingTable: true,
+  rangeReads: true,
 };
 
 /** `postgres://` / `postgresql://` URLs. The driver (`pg`) is loaded lazily. */

@@ -17,6 +17,8 @@ export const SQLITE_CAPABILITIES: Capabilities = {
   values: { nulInText: true, nonFiniteFloats: true, invalidDates: true, invalidUtf8: false, extremeDates: true },
   maxIdentifierBytes: 1024,
   caseInsensitiveColumns: true,
+  stagingTable: true,
+  rangeReads: true,
 };
 
 /** `sqlite:path` URLs. The driver (`better-sqlite3`) is loaded lazily. */
