@@ -81,7 +81,21 @@ export function formatPlan(plan: Plan): string {
       );
     }
     if (sp.indexes.length) out.push(`  indexes built after the load: ${sp.indexes.map((i) => i.name).join(', ')}`);
-    if (sp.mode === 'full-refresh') out.push('  loads into a staging table, swapped in atomically at the end');
+    if (sp.layout) {
+      const l = sp.layout;
+      const parts = l.partitionBy.map((p) =>
+        p.granularity ? `${p.key} (${p.column} by ${p.granularity}, UTC)` : p.key,
+      );
+      out.push(
+        `  files: ${l.format}${l.format === 'csv' ? ` (delimiter ${JSON.stringify(l.csv.delimiter)}, null ${JSON.stringify(l.csv.null)}${l.csv.header ? ', header' : ''})` : ''}, ${l.compression}, at most ${n(l.fileMaxRows)} rows / ${(l.fileMaxBytes / 1048576).toFixed(0)} MiB a file${l.format === 'parquet' ? `, row groups of ${n(l.rowGroupRows)} rows` : ''}`,
+      );
+      if (parts.length) out.push(`  partitioned by ${parts.join(' / ')}`);
+      out.push(
+        sp.mode === 'full-refresh'
+          ? '  each chunk writes its own files; the manifest, written last, replaces the previous run (whose files are then removed)'
+          : "  each chunk writes its own files; the manifest, written last, adds them to the earlier runs' files",
+      );
+    } else if (sp.mode === 'full-refresh') out.push('  loads into a staging table, swapped in atomically at the end');
     for (const w of sp.warnings) out.push(`  warning: ${w}`);
     const lossy = sp.columns.filter((c) => c.lossy);
     if (lossy.length) out.push(`  lossy casts: ${lossy.map((c) => `${c.source.name} (${c.lossy})`).join('; ')}`);

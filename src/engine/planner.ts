@@ -244,6 +244,8 @@ async function planStream(
     }
   }
   const layout = fileLayoutFor(spec, columns, target, where);
+  // A lake has no indexes: the key is recorded in the manifest, nothing is built.
+  if (layout) indexes.length = 0;
   const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
   const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType && !c.transform);
   const staged = streamStages(columns, spec.policies, source, target).some((s) => s !== null);
@@ -289,21 +291,36 @@ function fileLayoutFor(spec: StreamSpec, columns: ColumnPlan[], target: Connecto
   const keys = new Set<string>();
   for (const p of layout.partitionBy) {
     const c = columns.find((x) => x.source.name === p.column);
-    if (!c) throw new ConfigError(`${where}: partition_by: no column ${JSON.stringify(p.column)} among the columns copied`);
+    if (!c)
+      throw new ConfigError(`${where}: partition_by: no column ${JSON.stringify(p.column)} among the columns copied`);
     const kind = c.target.logical.kind;
     if (p.granularity && kind !== 'date' && kind !== 'timestamp' && kind !== 'timestamptz') {
-      throw new ConfigError(`${where}: partition_by: ${p.column}:${p.granularity} needs a date or timestamp column (${p.column} is ${kind})`);
+      throw new ConfigError(
+        `${where}: partition_by: ${p.column}:${p.granularity} needs a date or timestamp column (${p.column} is ${kind})`,
+      );
     }
     if (!p.granularity && ['bytes', 'json', 'array', 'float32', 'float64'].includes(kind)) {
-      throw new ConfigError(`${where}: partition_by: ${p.column} is ${kind}; a folder per value needs a text, number, boolean, date or uuid column`);
+      throw new ConfigError(
+        `${where}: partition_by: ${p.column} is ${kind}; a folder per value needs a text, number, boolean, date or uuid column`,
+      );
     }
     if (keys.has(p.key)) throw new ConfigError(`${where}: partition_by: ${p.key} appears twice`);
     keys.add(p.key);
   }
-  if (layout.partitionBy.length > 0 && layout.partitionBy.every((p) => !p.granularity) && layout.partitionBy.length === columns.length) {
+  if (
+    layout.partitionBy.length > 0 &&
+    layout.partitionBy.every((p) => !p.granularity) &&
+    layout.partitionBy.length === columns.length
+  ) {
     throw new ConfigError(`${where}: partition_by takes every column; the files would hold none`);
   }
-  return { ...layout, partitionBy: layout.partitionBy.map((p) => ({ ...p, column: columns.find((c) => c.source.name === p.column)!.target.name })) };
+  return {
+    ...layout,
+    partitionBy: layout.partitionBy.map((p) => ({
+      ...p,
+      column: columns.find((c) => c.source.name === p.column)!.target.name,
+    })),
+  };
 }
 
 /**

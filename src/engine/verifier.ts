@@ -124,9 +124,7 @@ async function verifyStream(
   const srcTotal = new RowSetDigest();
   // A target read only whole (a lake) is read once, beside the source's chunks.
   const byRange = target.capabilities.rangeReads;
-  const whole = byRange
-    ? null
-    : digest(target, { table: sp.target, columns: tgtCols, key: [], range: null }, tgtTypes);
+  const whole = byRange ? null : digest(target, { table: sp.target, columns: tgtCols, key: [], range: null }, tgtTypes);
   whole?.catch(() => {});
   const workers = Array.from({ length: Math.max(1, parallel) }, async () => {
     for (;;) {

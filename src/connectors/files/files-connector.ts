@@ -63,7 +63,8 @@ export function s3Location(url: string): S3Location {
   }
   const known = new Set(['endpoint', 'region', 'path_style']);
   for (const k of u.searchParams.keys()) {
-    if (!known.has(k)) throw new ConfigError(`s3 URL: unknown option ${k}`, { hint: 'options: endpoint, region, path_style' });
+    if (!known.has(k))
+      throw new ConfigError(`s3 URL: unknown option ${k}`, { hint: 'options: endpoint, region, path_style' });
   }
   const ps = u.searchParams.get('path_style');
   return {
@@ -130,9 +131,12 @@ class FilesIntrospector implements Introspector {
 
 export async function createFilesConnector(url: string, options: ConnectorOptions, role: string): Promise<Connector> {
   if (role === 'source') {
-    throw new ConfigError(`${url.split('?')[0]}: files as a source (loading a lake into a database) is not available yet`, {
-      hint: 'a files URL works as a target: file:./lake or s3://bucket/prefix',
-    });
+    throw new ConfigError(
+      `${url.split('?')[0]}: files as a source (loading a lake into a database) is not available yet`,
+      {
+        hint: 'a files URL works as a target: file:./lake or s3://bucket/prefix',
+      },
+    );
   }
   let storage: Storage;
   if (/^s3:/i.test(url)) {

@@ -65,7 +65,6 @@ export interface ChunkMarkerBody {
 
 /** Percent-escapes what a path segment cannot hold, as Hive does (spaces and Unicode stay). */
 export function escapeSegment(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
   return s.replace(/[\u0000-\u001f\u007f"#%'*/:=?\\{}[\]^<>|]/g, (c) => {
     const code = c.charCodeAt(0);
     return `%${code.toString(16).toUpperCase().padStart(2, '0')}`;

@@ -21,8 +21,9 @@ import {
   microsToTime,
   microsToTimestamp,
   scaledToDecimal,
-  timeToMicros,
+  TS_INFINITY,
   timestampToMicros,
+  timeToMicros,
 } from './files-values.js';
 
 export interface ParquetColumn {
@@ -50,22 +51,38 @@ export function schemaElement(c: ParquetColumn): SchemaElement {
     case 'boolean':
       return { ...base, type: 'BOOLEAN' };
     case 'int16':
-      return { ...base, type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } };
+      return {
+        ...base,
+        type: 'INT32',
+        converted_type: 'INT_16',
+        logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true },
+      };
     case 'int32':
       return { ...base, type: 'INT32' };
     case 'int64':
       return { ...base, type: 'INT64' };
     case 'uint64':
-      return { ...base, type: 'INT64', converted_type: 'UINT_64', logical_type: { type: 'INTEGER', bitWidth: 64, isSigned: false } };
+      return {
+        ...base,
+        type: 'INT64',
+        converted_type: 'UINT_64',
+        logical_type: { type: 'INTEGER', bitWidth: 64, isSigned: false },
+      };
     case 'float32':
       return { ...base, type: 'FLOAT' };
     case 'float64':
       return { ...base, type: 'DOUBLE' };
     case 'decimal': {
-      if (!fixedDecimal(t)) return { ...base, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+      if (!fixedDecimal(t))
+        return { ...base, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
       const p = t.precision;
       const scale = t.scale ?? 0;
-      const dec = { converted_type: 'DECIMAL', precision: p, scale, logical_type: { type: 'DECIMAL', precision: p, scale } } as const;
+      const dec = {
+        converted_type: 'DECIMAL',
+        precision: p,
+        scale,
+        logical_type: { type: 'DECIMAL', precision: p, scale },
+      } as const;
       if (p <= 9) return { ...base, type: 'INT32', ...dec };
       if (p <= 18) return { ...base, type: 'INT64', ...dec };
       return { ...base, type: 'FIXED_LEN_BYTE_ARRAY', type_length: decimalBytes(p), ...dec };
@@ -107,9 +124,12 @@ export function jsonFooter(schema: SchemaElement[]): void {
 /** How the manifest shows a column's storage: `INT64 TIMESTAMP(MICROS, UTC)`. */
 export function storedAs(c: ParquetColumn): string {
   const e = schemaElement(c);
-  const lt = e.logical_type as { type: string; unit?: string; isAdjustedToUTC?: boolean; precision?: number; scale?: number } | undefined;
+  const lt = e.logical_type as
+    | { type: string; unit?: string; isAdjustedToUTC?: boolean; precision?: number; scale?: number }
+    | undefined;
   let logical = '';
-  if (lt?.type === 'TIMESTAMP' || lt?.type === 'TIME') logical = ` ${lt.type}(${lt.unit}, ${lt.isAdjustedToUTC ? 'UTC' : 'local'})`;
+  if (lt?.type === 'TIMESTAMP' || lt?.type === 'TIME')
+    logical = ` ${lt.type}(${lt.unit}, ${lt.isAdjustedToUTC ? 'UTC' : 'local'})`;
   else if (lt?.type === 'DECIMAL') logical = ` DECIMAL(${lt.precision},${lt.scale})`;
   else if (lt) logical = ` ${lt.type}`;
   return `${e.type}${e.type_length ? `(${e.type_length})` : ''}${logical}`;
@@ -125,7 +145,12 @@ export function toParquetValue(t: LogicalType): (v: unknown) => unknown {
       const scale = t.scale ?? 0;
       return (v) => {
         const n = decimalToScaled(String(v), scale);
-        if (n === null) throw new DecimalError(String(v), t.precision, scale);
+        if (n === null) {
+          throw new ParquetValueError(
+            `${String(v)} cannot be stored as a Parquet DECIMAL(${t.precision},${scale})`,
+            'NaN and infinite numerics have no Parquet DECIMAL form: cast the column to text (casts: [{match: {column: ...}, to: text}]) or write csv/jsonl',
+          );
+        }
         return n;
       };
     }
@@ -135,7 +160,16 @@ export function toParquetValue(t: LogicalType): (v: unknown) => unknown {
       return (v) => timeToMicros(String(v));
     case 'timestamp':
     case 'timestamptz':
-      return (v) => timestampToMicros(String(v));
+      return (v) => {
+        const us = timestampToMicros(String(v));
+        if (us > TS_INFINITY || us < -TS_INFINITY) {
+          throw new ParquetValueError(
+            `${String(v)} is beyond what a Parquet TIMESTAMP(MICROS) holds (about 290,000 years either side of 1970)`,
+            'cast the column to text (casts: [{match: {column: ...}, to: text}]) or write csv/jsonl',
+          );
+        }
+        return us;
+      };
     case 'json':
       return (v) => String(v);
     case 'array':
@@ -145,17 +179,19 @@ export function toParquetValue(t: LogicalType): (v: unknown) => unknown {
   }
 }
 
-export class DecimalError extends Error {
+/** A value the column's Parquet type cannot hold (the writer names the column). */
+export class ParquetValueError extends Error {
+  column?: string;
   constructor(
-    readonly value: string,
-    readonly precision: number,
-    readonly scale: number,
+    message: string,
+    readonly hint: string,
   ) {
-    super(`${value} cannot be stored as a Parquet DECIMAL(${precision},${scale})`);
+    super(message);
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a text value that starts with U+FEFF keeps it (TextDecoder drops it by default).
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 function bytesToBigInt(b: Uint8Array): bigint {
   let n = 0n;
@@ -231,9 +267,7 @@ export async function* readRowGroups(file: AsyncBuffer, columns: readonly string
   const meta = await parquetMetadataAsync(file);
   const raw = {
     ...meta,
-    schema: meta.schema.map((e, i) =>
-      i === 0 ? e : { ...e, converted_type: undefined, logical_type: undefined },
-    ),
+    schema: meta.schema.map((e, i) => (i === 0 ? e : { ...e, converted_type: undefined, logical_type: undefined })),
   };
   let start = 0;
   for (const rg of meta.row_groups) {

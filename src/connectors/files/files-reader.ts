@@ -68,7 +68,11 @@ export class FilesReader implements Reader {
         return { j: -1, part: exact === null ? null : textDecoder(types.get(c.name)!)(exact) };
       });
       let rows = 0;
-      for await (const fileRows of this.decode(m, key, inFile.map((c) => ({ name: c.name, logical: types.get(c.name)! })))) {
+      for await (const fileRows of this.decode(
+        m,
+        key,
+        inFile.map((c) => ({ name: c.name, logical: types.get(c.name)! })),
+      )) {
         const out = fileRows.map((r) => pick.map((p) => (p.j >= 0 ? r[p.j] : p.part)));
         rows += out.length;
         yield { rows: out, bytes: out.length * 64 };

@@ -4,7 +4,7 @@
  * (backpressure), so memory holds at most a batch, a Parquet row group and the stream buffers.
  */
 import { createHash } from 'node:crypto';
-import { type Writable, Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
@@ -12,7 +12,7 @@ import type { FileLayout } from '../../core/file-layout.js';
 import { jsonEncoder, textEncoder } from './files-codec.js';
 import { compressor, zstdWasm } from './files-compress.js';
 import { CsvEncoder } from './files-csv.js';
-import { jsonFooter, type ParquetColumn, schemaElement, toParquetValue } from './files-parquet.js';
+import { jsonFooter, type ParquetColumn, ParquetValueError, schemaElement, toParquetValue } from './files-parquet.js';
 import type { ObjectWriter } from './files-storage.js';
 
 export interface FileResult {
@@ -194,11 +194,19 @@ export async function openSink(
       const data = new Array(n);
       const idx = index[j];
       const f = conv[j];
-      for (let k = 0; k < n; k++) {
-        const v = group[k][idx];
-        data[k] = v === null || v === undefined ? null : f(v);
+      try {
+        for (let k = 0; k < n; k++) {
+          const v = group[k][idx];
+          data[k] = v === null || v === undefined ? null : f(v);
+        }
+      } catch (err) {
+        if (err instanceof ParquetValueError) err.column = c.name;
+        throw err;
       }
-      return { name: c.name, data };
+      // Floats are written PLAIN: the dictionary encoder keys values by SameValueZero, so -0
+      // would become 0.
+      const plain = c.logical.kind === 'float32' || c.logical.kind === 'float64';
+      return plain ? { name: c.name, data, encoding: 'PLAIN' as const } : { name: c.name, data };
     });
     group = [];
     groupBytes = 0;

@@ -136,8 +136,7 @@ export class LocalStorage implements Storage {
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
-        return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
       throw err;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));

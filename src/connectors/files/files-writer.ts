@@ -8,8 +8,9 @@
  *   files an attempt wrote before it died.
  * Readers that go by the manifest see one whole run or the one before, never a mix.
  */
-import { TerminalError } from '../../core/errors.js';
+
 import type { ChunkMarker, ChunkWrite, RowBatch, TargetTable, TypeMapping, Writer } from '../../core/connector.js';
+import { TerminalError } from '../../core/errors.js';
 import type { FileLayout } from '../../core/file-layout.js';
 import type { TableRef } from '../../core/identifiers.js';
 import { formatLogical } from '../../core/logical-types.js';
@@ -25,7 +26,7 @@ import {
   partitionValuers,
   streamFolder,
 } from './files-manifest.js';
-import { DecimalError, storedAs } from './files-parquet.js';
+import { ParquetValueError, storedAs } from './files-parquet.js';
 import { openSink, type RowSink } from './files-sink.js';
 import type { Storage } from './files-storage.js';
 
@@ -133,7 +134,14 @@ export class FilesWriter implements Writer {
       const o = open.get(dir)!;
       open.delete(dir);
       const r = await o.sink.close();
-      const f: ManifestFile = { path: o.path, rows: r.rows, bytes: r.bytes, sha256: r.sha256, chunk: w.chunkId, run: w.runId };
+      const f: ManifestFile = {
+        path: o.path,
+        rows: r.rows,
+        bytes: r.bytes,
+        sha256: r.sha256,
+        chunk: w.chunkId,
+        run: w.runId,
+      };
       if (o.partition) f.partition = o.partition;
       files.push(f);
     };
@@ -206,18 +214,22 @@ export class FilesWriter implements Writer {
       for (const dir of [...open.keys()]) await close(dir);
     } catch (err) {
       await Promise.all([...open.values()].map((o) => o.sink.abort().catch(() => {})));
-      if (err instanceof DecimalError) {
+      if (err instanceof ParquetValueError) {
         throw new TerminalError(err.message, {
           stream: w.stream,
           chunk: w.chunkId,
-          hint: 'NaN and infinite numerics have no Parquet DECIMAL form: cast the column to text (casts: [{match: {column: ...}, to: text}]) or write csv/jsonl',
+          column: err.column,
+          hint: err.hint,
         });
       }
       throw err;
     }
     files.sort((a, b) => (a.path < b.path ? -1 : 1));
     const marker: ChunkMarkerBody = { rows: total, rejects: w.rejects?.() ?? 0, files };
-    await this.storage.putBytes(`${markerPrefix(w.stream, w.runId)}${w.chunkId}.json`, Buffer.from(JSON.stringify(marker)));
+    await this.storage.putBytes(
+      `${markerPrefix(w.stream, w.runId)}${w.chunkId}.json`,
+      Buffer.from(JSON.stringify(marker)),
+    );
     return total;
   }
 
