@@ -107,7 +107,9 @@ Exit codes:
 
   cmd
     .command('demo')
-    .description('generate a SQLite database with awkward values, copy it to another SQLite database, verify')
+    .description(
+      'generate a SQLite database with awkward values, dump it into a local lake (Parquet, CSV) and copy it into a local SQLite warehouse, verify both',
+    )
     .option('--dir <dir>', 'folder for the demo files', 'ferry-demo')
     .option('--rows <n>', 'rows in the main table', '1000000')
     .action(async (opts: { dir: string; rows: string }) => {

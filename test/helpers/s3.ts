@@ -4,7 +4,7 @@
  * not our own SDK code, so a bug shared by ferry and its tests cannot hide itself.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,9 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-main.mjs');
 
 /** The AWS CLI to read back with; found on PATH unless FERRY_TEST_AWS_CLI names one. */
-const AWS_CLI = process.env.FERRY_TEST_AWS_CLI ?? 'aws';
+// Debian's awscli package (what .ci/run installs) first: a `aws` earlier on PATH may be a shim
+// (pyenv) with no CLI behind it.
+const AWS_CLI = process.env.FERRY_TEST_AWS_CLI ?? (existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws');
 
 /** s3rver's built-in account; it rejects any other access key. */
 const ACCESS_KEY = 'S3RVER';

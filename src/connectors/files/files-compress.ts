@@ -1,14 +1,14 @@
 /**
  * Compression of the text formats. gzip is Node's zlib. Node 20's zlib has no zstd, so zstd is
  * `@bokuweb/zstd-wasm` (the zstd C library as WebAssembly, no native build) for writing, one frame
- * per 4 MiB block (a zstd file may hold several frames; every decoder reads them in turn), and
+ * per 1 MiB block (a zstd file may hold several frames; every decoder reads them in turn), and
  * `fzstd` (pure JS, streaming) for reading.
  */
 import { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Compression } from '../../core/file-layout.js';
 
-const ZSTD_BLOCK = 4 * 1024 * 1024;
+const ZSTD_BLOCK = 1024 * 1024;
 const ZSTD_LEVEL = 3;
 
 let zstdReady: Promise<typeof import('@bokuweb/zstd-wasm')> | null = null;
@@ -22,7 +22,7 @@ export function zstdWasm(): Promise<typeof import('@bokuweb/zstd-wasm')> {
   return zstdReady;
 }
 
-/** zstd over 4 MiB blocks, each its own frame. */
+/** zstd over 1 MiB blocks, each its own frame. */
 async function zstdCompressor(): Promise<Transform> {
   const z = await zstdWasm();
   let parts: Buffer[] = [];
