@@ -580,7 +580,7 @@ describe('job file errors (exit 2)', () => {
       [
         'source oracle://scott:***@db.example:1521/ORCL',
         'unsupported URL scheme "oracle:"',
-        'supported: postgres:, postgresql:, mysql:, mariadb:, sqlite:, sqlite3:',
+        'supported: postgres:, postgresql:, mysql:, mariadb:, sqlite:, sqlite3:, file:, s3:',
       ],
     ],
     [
@@ -589,9 +589,19 @@ describe('job file errors (exit 2)', () => {
       ['target mssql://sa:***@127.0.0.1:1433/x', 'the mssql: connector is not available in this version'],
     ],
     [
-      's3:// (planned)',
-      { source: `sqlite:${sqliteSrc}`, target: 's3://bucket/prefix' },
-      ['the s3: connector is not available'],
+      's3:// with credentials in the URL',
+      { source: `sqlite:${sqliteSrc}`, target: `s3://AKIAEXAMPLE:${URL_PW}@bucket/prefix` },
+      ['s3: credentials do not go in the URL', 'AWS_ACCESS_KEY_ID'],
+    ],
+    [
+      's3:// with an unknown option',
+      { source: `sqlite:${sqliteSrc}`, target: 's3://bucket/prefix?regoin=eu-west-1' },
+      ['s3 URL: unknown option regoin', 'options: endpoint, region, path_style'],
+    ],
+    [
+      'a lake as a source (not built yet)',
+      { source: 'file:./lake', target: 'sqlite:out.db' },
+      ['file:./lake: files as a source (loading a lake into a database) is not available yet'],
     ],
     [
       'no scheme at all',
@@ -750,4 +760,73 @@ describe('bad CLI usage (exit 2)', () => {
       expect(readdirSync(dir), 'nothing written in the working folder').toEqual([]);
     });
   }
+});
+
+describe('lake targets (files)', () => {
+  it('an S3 endpoint that refuses connections: exit 3, nothing written, no secret printed', async () => {
+    const { dir, file } = jobDir({
+      source: `sqlite:${sqliteSrc}`,
+      target: 's3://bucket/prefix?endpoint=http://127.0.0.1:1',
+      streams: { orders: null },
+    });
+    const r = await ferry(['run', '--no-progress', file], {
+      env: { AWS_ACCESS_KEY_ID: 'AKIAFERRYTEST', AWS_SECRET_ACCESS_KEY: URL_PW, AWS_PROFILE: undefined },
+    });
+    expectFailure(r, 3, 'bucket bucket');
+    expect(r.stderr).not.toContain(URL_PW);
+    await expectNothingWritten(dir);
+  });
+
+  it('a file: target under a regular file: exit 3 before anything is written', async () => {
+    const { dir, file } = jobDir({
+      source: `sqlite:${sqliteSrc}`,
+      target: 'file:./job.yaml/lake',
+      streams: { orders: null },
+    });
+    const r = await ferry(['run', '--no-progress', file]);
+    expectFailure(r, 3, 'cannot write to', 'job.yaml');
+    await expectNothingWritten(dir);
+  });
+
+  const layouts: [string, Record<string, unknown>, Record<string, unknown> | null, string[]][] = [
+    ['snappy for CSV', { format: 'csv', compression: 'snappy' }, null, ['compression snappy is for Parquet only']],
+    ['an unknown format', { format: 'xlsx' }, null, ['defaults.format', 'xlsx']],
+    ['partition_by an unknown column', {}, { partition_by: ['nope'] }, ['partition_by: no column "nope"']],
+    [
+      'partition_by a cut of a text column',
+      {},
+      { partition_by: ['note:month'] },
+      ['partition_by: note:month needs a date or timestamp column (note is text)'],
+    ],
+    [
+      'a CSV delimiter equal to the quote',
+      { format: 'csv', csv: { delimiter: '"' } },
+      null,
+      ['the delimiter must differ from the quote'],
+    ],
+  ];
+  for (const [what, defaults, stream, patterns] of layouts) {
+    it(`a file layout error: ${what} (exit 2)`, async () => {
+      const { dir, file } = jobDir({
+        source: `sqlite:${sqliteSrc}`,
+        target: 'file:./lake',
+        defaults,
+        streams: { orders: stream },
+      });
+      const r = await ferry(['run', '--no-progress', file]);
+      expectFailure(r, 2, ...patterns);
+      await expectNothingWritten(dir);
+    });
+  }
+
+  it('file settings with a database target are an error (exit 2)', async () => {
+    const { dir, file } = jobDir({
+      source: `sqlite:${sqliteSrc}`,
+      target: pgTgt(),
+      streams: { orders: { format: 'parquet', partition_by: ['customer'] } },
+    });
+    const r = await ferry(['run', '--no-progress', file]);
+    expectFailure(r, 2, 'format, partition_by: only for a files target (file: or s3:)');
+    await expectNothingWritten(dir);
+  });
 });

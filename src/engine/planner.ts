@@ -501,7 +501,9 @@ export async function buildPlan(
     try {
       streams.push(await planStream(spec, info, tref, source, target, options.computeChunks ?? true));
     } catch (err) {
-      if (err instanceof FerryError && !err.context.stream) err.context.stream = displayTable(ref);
+      // Messages that already begin with `stream <name>:` are not prefixed twice.
+      if (err instanceof FerryError && !err.context.stream && !err.message.startsWith('stream '))
+        err.context.stream = displayTable(ref);
       throw err;
     }
   }

@@ -58,9 +58,22 @@ export class LocalStorage implements Storage {
   }
 
   async ping(): Promise<void> {
+    // Nothing is created yet (a plan writes nothing): the folder, or the nearest existing parent
+    // it would be made in, must be a writable directory.
+    let dir = this.root;
     try {
-      await fsp.mkdir(this.root, { recursive: true });
-      await fsp.access(this.root, 2 /* W_OK */);
+      for (;;) {
+        const st = await fsp.stat(dir).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT' && path.dirname(dir) !== dir) return null;
+          throw err;
+        });
+        if (st) {
+          if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+          break;
+        }
+        dir = path.dirname(dir);
+      }
+      await fsp.access(dir, 2 /* W_OK */);
     } catch (err) {
       throw new ConnectionError(`cannot write to ${this.root}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
         hint: 'check the folder exists (or can be created) and is writable',
