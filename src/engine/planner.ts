@@ -288,6 +288,14 @@ function fileLayoutFor(spec: StreamSpec, columns: ColumnPlan[], target: Connecto
   if (layout.format === 'csv' && (csv.delimiter === csv.quote || csv.null.includes(csv.delimiter))) {
     throw new ConfigError(`${where}: csv: the delimiter must differ from the quote and not appear in the null marker`);
   }
+  if (
+    layout.format === 'csv' &&
+    (csv.null.includes(csv.quote) || /[\r\n]/.test(csv.null) || /[\r\n]/.test(csv.quote + csv.delimiter))
+  ) {
+    throw new ConfigError(
+      `${where}: csv: the null marker cannot hold the quote or a line break (nor can the delimiter or quote be one)`,
+    );
+  }
   const keys = new Set<string>();
   for (const p of layout.partitionBy) {
     const c = columns.find((x) => x.source.name === p.column);

@@ -120,10 +120,11 @@ export function partitionValuers(
     const enc = textEncoder(columns[i].logical);
     return (row) => {
       const v = row[i];
-      if (v === null || v === undefined) return { exact: null, folder: `${p.key}=${HIVE_NULL}` };
+      const key = escapeSegment(p.key);
+      if (v === null || v === undefined) return { exact: null, folder: `${key}=${HIVE_NULL}` };
       const text = p.granularity ? cutTemporal(String(v), p.granularity) : enc(v);
       // Hive folds the empty string into the NULL partition; the manifest keeps it apart.
-      return { exact: text, folder: `${p.key}=${text === '' ? HIVE_NULL : escapeSegment(text)}` };
+      return { exact: text, folder: `${key}=${text === '' ? HIVE_NULL : escapeSegment(text)}` };
     };
   });
 }
@@ -137,7 +138,7 @@ export function isDataFile(rel: string, layout: Pick<FileLayout, 'partitionBy'>)
   const parts = rel.split('/');
   if (parts.length !== layout.partitionBy.length + 1) return false;
   for (let i = 0; i < layout.partitionBy.length; i++) {
-    if (!parts[i].startsWith(`${layout.partitionBy[i].key}=`)) return false;
+    if (!parts[i].startsWith(`${escapeSegment(layout.partitionBy[i].key)}=`)) return false;
   }
   return /^part-.+\.(parquet|csv|jsonl)(\.gz|\.zst)?$/.test(parts[parts.length - 1]);
 }

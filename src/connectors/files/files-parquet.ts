@@ -161,10 +161,13 @@ export function toParquetValue(t: LogicalType): (v: unknown) => unknown {
     case 'timestamp':
     case 'timestamptz':
       return (v) => {
-        const us = timestampToMicros(String(v));
-        if (us > TS_INFINITY || us < -TS_INFINITY) {
+        const text = String(v);
+        const us = timestampToMicros(text);
+        if (text === 'infinity' || text === '-infinity') return us;
+        // ±(2^63-1) are the ±infinity markers: a finite value must stay strictly inside them.
+        if (us >= TS_INFINITY || us <= -TS_INFINITY) {
           throw new ParquetValueError(
-            `${String(v)} is beyond what a Parquet TIMESTAMP(MICROS) holds (about 290,000 years either side of 1970)`,
+            `${text} is beyond what a Parquet TIMESTAMP(MICROS) holds (about 290,000 years either side of 1970)`,
             'cast the column to text (casts: [{match: {column: ...}, to: text}]) or write csv/jsonl',
           );
         }

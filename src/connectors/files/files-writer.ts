@@ -130,9 +130,9 @@ export class FilesWriter implements Writer {
     let tick = 0;
     let total = 0;
 
-    const close = async (dir: string) => {
-      const o = open.get(dir)!;
-      open.delete(dir);
+    const close = async (id: string) => {
+      const o = open.get(id)!;
+      open.delete(id);
       const r = await o.sink.close();
       const f: ManifestFile = {
         path: o.path,
@@ -145,8 +145,8 @@ export class FilesWriter implements Writer {
       if (o.partition) f.partition = o.partition;
       files.push(f);
     };
-    const sinkFor = async (dir: string, partition?: Record<string, string | null>): Promise<Open> => {
-      let o = open.get(dir);
+    const sinkFor = async (id: string, dir: string, partition?: Record<string, string | null>): Promise<Open> => {
+      let o = open.get(id);
       if (o) {
         o.used = ++tick;
         return o;
@@ -161,19 +161,29 @@ export class FilesWriter implements Writer {
       const path = dir ? `${dir}/${name}` : name;
       const out = await this.storage.createWriter(`${folder}/${path}`);
       o = { sink: await openSink(out, layout, fileColumns, index), path, partition, used: ++tick };
-      open.set(dir, o);
+      open.set(id, o);
       return o;
     };
-    /** Writes rows into a partition's file, rolling to a new file at the row and byte bounds. */
-    const put = async (dir: string, rows: unknown[][], bytes: number, partition?: Record<string, string | null>) => {
+    /**
+     * Writes rows into a partition's file, rolling to a new file at the row and byte bounds. `id` is
+     * the folder plus the exact values: NULL and '' share the folder `__HIVE_DEFAULT_PARTITION__`
+     * but not a file, so the manifest can record each file's exact values.
+     */
+    const put = async (
+      id: string,
+      dir: string,
+      rows: unknown[][],
+      bytes: number,
+      partition?: Record<string, string | null>,
+    ) => {
       let from = 0;
       while (from < rows.length) {
-        const o = await sinkFor(dir, partition);
+        const o = await sinkFor(id, dir, partition);
         const take = Math.min(layout.fileMaxRows - o.sink.rows, rows.length - from);
         const slice = from === 0 && take === rows.length ? rows : rows.slice(from, from + take);
         await o.sink.write(slice, (bytes * take) / rows.length);
         from += take;
-        if (o.sink.rows >= layout.fileMaxRows || o.sink.bytes >= layout.fileMaxBytes) await close(dir);
+        if (o.sink.rows >= layout.fileMaxRows || o.sink.bytes >= layout.fileMaxBytes) await close(id);
       }
     };
 
@@ -182,25 +192,34 @@ export class FilesWriter implements Writer {
         if (signal?.aborted) throw new Error('aborted');
         total += b.rows.length;
         if (parts.length === 0) {
-          await put('', b.rows, b.bytes);
+          await put('', '', b.rows, b.bytes);
         } else {
-          const groups = new Map<string, { rows: unknown[][]; partition: Record<string, string | null> }>();
+          const groups = new Map<
+            string,
+            { dir: string; rows: unknown[][]; partition: Record<string, string | null> }
+          >();
           for (const row of b.rows) {
             let dir = '';
+            let id = '';
             const values = parts.map((f) => f(row));
-            for (const v of values) dir = dir ? `${dir}/${v.folder}` : v.folder;
-            let g = groups.get(dir);
+            for (const v of values) {
+              dir = dir ? `${dir}/${v.folder}` : v.folder;
+              id += `${v.exact === null ? '\u0001' : `${v.exact.length}:${v.exact}`}\u0000`;
+            }
+            id = `${dir}\u0000${id}`;
+            let g = groups.get(id);
             if (!g) {
               const partition: Record<string, string | null> = {};
               layout.partitionBy.forEach((p, i) => {
                 partition[p.key] = values[i].exact;
               });
-              g = { rows: [], partition };
-              groups.set(dir, g);
+              g = { dir, rows: [], partition };
+              groups.set(id, g);
             }
             g.rows.push(row);
           }
-          for (const [dir, g] of groups) await put(dir, g.rows, (b.bytes * g.rows.length) / b.rows.length, g.partition);
+          for (const [id, g] of groups)
+            await put(id, g.dir, g.rows, (b.bytes * g.rows.length) / b.rows.length, g.partition);
           // Rows gathered for Parquet row groups across many partitions: encode the biggest early.
           let held = 0;
           for (const o of open.values()) held += o.sink.buffered;
