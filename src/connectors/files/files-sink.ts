@@ -185,33 +185,42 @@ export async function openSink(
     createdBy: 'ferry (hyparquet-writer)',
   });
   const conv = columns.map((c) => toParquetValue(c.logical));
-  let group: (readonly unknown[])[] = [];
+  // High-cardinality kinds skip the dictionary: it would key every value of the group in a Map (and
+  // it keys by SameValueZero, so a float -0 would become 0).
+  const plain = columns.map((c) => ['float32', 'float64', 'uuid', 'bytes'].includes(c.logical.kind));
+  // Values are converted to their Parquet primitives as rows arrive, column by column, so the
+  // reader's row arrays are not held until the row group is full.
+  let data: unknown[][] = columns.map(() => []);
+  let held = 0;
   let groupBytes = 0;
   const flushGroup = async () => {
-    if (group.length === 0) return;
-    const n = group.length;
-    const columnData = columns.map((c, j) => {
-      const data = new Array(n);
-      const idx = index[j];
-      const f = conv[j];
-      try {
-        for (let k = 0; k < n; k++) {
-          const v = group[k][idx];
-          data[k] = v === null || v === undefined ? null : f(v);
-        }
-      } catch (err) {
-        if (err instanceof ParquetValueError) err.column = c.name;
-        throw err;
-      }
-      // Floats are written PLAIN: the dictionary encoder keys values by SameValueZero, so -0
-      // would become 0.
-      const plain = c.logical.kind === 'float32' || c.logical.kind === 'float64';
-      return plain ? { name: c.name, data, encoding: 'PLAIN' as const } : { name: c.name, data };
-    });
-    group = [];
+    if (held === 0) return;
+    const n = held;
+    const columnData = columns.map((c, j) =>
+      plain[j] ? { name: c.name, data: data[j], encoding: 'PLAIN' as const } : { name: c.name, data: data[j] },
+    );
+    data = columns.map(() => []);
+    held = 0;
     groupBytes = 0;
     await pw.write({ columnData, rowGroupSize: n });
     await writer.flush();
+  };
+  const take = (batch: readonly unknown[][], from: number, to: number) => {
+    for (let j = 0; j < columns.length; j++) {
+      const out = data[j];
+      const idx = index[j];
+      const f = conv[j];
+      try {
+        for (let k = from; k < to; k++) {
+          const v = batch[k][idx];
+          out.push(v === null || v === undefined ? null : f(v));
+        }
+      } catch (err) {
+        if (err instanceof ParquetValueError) err.column = columns[j].name;
+        throw err;
+      }
+    }
+    held += to - from;
   };
   return {
     get rows() {
@@ -226,12 +235,11 @@ export async function openSink(
     async write(batch, approxBytes) {
       let from = 0;
       while (from < batch.length) {
-        const room = layout.rowGroupRows - group.length;
-        const take = Math.min(room, batch.length - from);
-        for (let k = from; k < from + take; k++) group.push(batch[k]);
-        groupBytes += (approxBytes * take) / batch.length;
-        from += take;
-        if (group.length >= layout.rowGroupRows || groupBytes >= ROW_GROUP_BYTES) await flushGroup();
+        const n = Math.min(layout.rowGroupRows - held, batch.length - from);
+        take(batch, from, from + n);
+        groupBytes += (approxBytes * n) / batch.length;
+        from += n;
+        if (held >= layout.rowGroupRows || groupBytes >= ROW_GROUP_BYTES) await flushGroup();
       }
       rows += batch.length;
     },

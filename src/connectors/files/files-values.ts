@@ -73,8 +73,47 @@ function zoneSeconds(z: string | undefined): number {
   return m[1] === '-' ? -secs : secs;
 }
 
+const digits = (s: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+};
+
+/**
+ * The common form, `YYYY-MM-DD HH:MM:SS[.f{1,6}][+00]`, without a regex (the Parquet writer's hot
+ * path: profiled at 2.2 s of 31 for 5M rows through the regex). Null for any other form.
+ */
+function fastMicros(s: string): bigint | null {
+  let n = s.length;
+  if (s.endsWith('+00')) n -= 3;
+  if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32) return null;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 7);
+  const d = digits(s, 8, 10);
+  const h = digits(s, 11, 13);
+  const mi = digits(s, 14, 16);
+  const se = digits(s, 17, 19);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return null;
+  let frac = 0;
+  if (n > 19) {
+    if (s.charCodeAt(19) !== 46 || n - 20 > 6 || n === 20) return null;
+    frac = digits(s, 20, n);
+    if (frac < 0) return null;
+    frac *= 10 ** (6 - (n - 20));
+  }
+  const secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+  return BigInt(secs) * 1_000_000n + BigInt(frac);
+}
+
 /** A timestamp (with or without zone) -> microseconds since the epoch (UTC for a zoned one). */
 export function timestampToMicros(s: string): bigint {
+  const fast = fastMicros(s);
+  if (fast !== null) return fast;
   if (s === 'infinity') return TS_INFINITY;
   if (s === '-infinity') return -TS_INFINITY;
   const m = TEMPORAL.exec(s);
