@@ -1,33 +1,38 @@
-// Adds lock entries for Biome's platform packages that the registry this project is built from
-// does not serve (only linux-x64 is served). Without them `npm ci` rejects the lock as out of
-// sync; with them npm skips the packages on this platform. Run after `npm install`.
+// Adds lock entries for the platform packages of Biome (lint) and DuckDB (a test reader) that the
+// registry this project is built from does not serve (only linux-x64 is served). Without them
+// `npm ci` rejects the lock as out of sync; with them npm skips the packages on this platform.
+// Run after `npm install`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const PLATFORMS = {
-  'cli-android-arm64': { os: ['android'], cpu: ['arm64'] },
-  'cli-android-x64': { os: ['android'], cpu: ['x64'] },
-  'cli-darwin-arm64': { os: ['darwin'], cpu: ['arm64'] },
-  'cli-darwin-x64': { os: ['darwin'], cpu: ['x64'] },
-  'cli-linux-arm64': { os: ['linux'], cpu: ['arm64'], libc: ['glibc'] },
-  'cli-linux-arm64-musl': { os: ['linux'], cpu: ['arm64'], libc: ['musl'] },
-  'cli-linux-x64-musl': { os: ['linux'], cpu: ['x64'], libc: ['musl'] },
-  'cli-win32-arm64': { os: ['win32'], cpu: ['arm64'] },
-  'cli-win32-x64': { os: ['win32'], cpu: ['x64'] },
-};
+/** Platform of a package named `<prefix>-<os>-<cpu>[-musl]`. */
+function platformOf(suffix) {
+  const m = /^(android|darwin|linux|win32)-(arm64|x64)(-musl)?$/.exec(suffix);
+  if (!m) return null;
+  const p = { os: [m[1]], cpu: [m[2]] };
+  if (m[1] === 'linux') p.libc = [m[3] ? 'musl' : 'glibc'];
+  return p;
+}
+
+const PARENTS = [
+  { parent: '@biomejs/biome', prefix: '@biomejs/cli-', license: 'MIT OR Apache-2.0' },
+  { parent: '@duckdb/node-bindings', prefix: '@duckdb/node-bindings-', license: 'MIT' },
+];
 
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
-const biome = lock.packages['node_modules/@biomejs/biome'];
 let added = 0;
-for (const [name, version] of Object.entries(biome?.optionalDependencies ?? {})) {
-  const key = `node_modules/${name}`;
-  const platform = PLATFORMS[name.replace('@biomejs/', '')];
-  if (lock.packages[key] || !platform) continue;
-  lock.packages[key] = { version, ...platform, dev: true, license: 'MIT OR Apache-2.0', optional: true };
-  added++;
+for (const { parent, prefix, license } of PARENTS) {
+  const entry = lock.packages[`node_modules/${parent}`];
+  for (const [name, version] of Object.entries(entry?.optionalDependencies ?? {})) {
+    const key = `node_modules/${name}`;
+    const platform = name.startsWith(prefix) ? platformOf(name.slice(prefix.length)) : null;
+    if (lock.packages[key] || !platform) continue;
+    lock.packages[key] = { version, ...platform, dev: true, license, optional: true };
+    added++;
+  }
 }
 const sorted = Object.fromEntries(
   Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
 );
 lock.packages = sorted;
 writeFileSync('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
-console.log(`fix-lock: added ${added} Biome platform entr${added === 1 ? 'y' : 'ies'}`);
+console.log(`fix-lock: added ${added} platform entr${added === 1 ? 'y' : 'ies'}`);

@@ -43,6 +43,7 @@ import {
 import { TerminalError } from '../../src/core/errors.js';
 import type { Compression, CsvOptions, FileFormat, FileLayout, PartitionSpec } from '../../src/core/file-layout.js';
 import type { LogicalType } from '../../src/core/logical-types.js';
+import { rng } from '../helpers/faults.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SPECTRUM = path.resolve(ROOT, '..', 'shared', 'datasets', 'csv-spectrum');
@@ -50,17 +51,6 @@ const SPECTRUM = path.resolve(ROOT, '..', 'shared', 'datasets', 'csv-spectrum');
 const T = (kind: Exclude<LogicalType['kind'], 'array'>): LogicalType => ({ kind }) as LogicalType;
 const arrayOf = (element: LogicalType): LogicalType => ({ kind: 'array', element });
 
-/** A small seeded PRNG (mulberry32): the same "random" cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <X>(r: () => number, xs: readonly X[]): X => xs[Math.floor(r() * xs.length)];
 const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 

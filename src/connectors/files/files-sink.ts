@@ -101,64 +101,57 @@ export async function openSink(
     await out.abort();
   };
 
+  /** A text format: each batch becomes one string, written with backpressure. */
+  const textSink = (encode: (batch: readonly unknown[][]) => string): RowSink => ({
+    get rows() {
+      return rows;
+    },
+    get bytes() {
+      return meter.bytes;
+    },
+    buffered: 0,
+    async write(batch) {
+      const text = encode(batch);
+      rows += batch.length;
+      await writeTo(head, text);
+    },
+    async flushBuffered() {},
+    close: finish,
+    abort,
+  });
+
   if (layout.format === 'csv') {
     const csv = new CsvEncoder(layout.csv);
     const enc = columns.map((c) => textEncoder(c.logical));
     if (layout.csv.header) await writeTo(head, csv.line(columns.map((c) => c.name)));
     const fields: (string | null)[] = new Array(columns.length);
-    return {
-      get rows() {
-        return rows;
-      },
-      get bytes() {
-        return meter.bytes;
-      },
-      buffered: 0,
-      async write(batch) {
-        let text = '';
-        for (const row of batch) {
-          for (let j = 0; j < index.length; j++) {
-            const v = row[index[j]];
-            fields[j] = v === null || v === undefined ? null : enc[j](v);
-          }
-          text += csv.line(fields);
+    return textSink((batch) => {
+      let text = '';
+      for (const row of batch) {
+        for (let j = 0; j < index.length; j++) {
+          const v = row[index[j]];
+          fields[j] = v === null || v === undefined ? null : enc[j](v);
         }
-        rows += batch.length;
-        await writeTo(head, text);
-      },
-      async flushBuffered() {},
-      close: finish,
-      abort,
-    };
+        text += csv.line(fields);
+      }
+      return text;
+    });
   }
 
   if (layout.format === 'jsonl') {
     const enc = columns.map((c) => jsonEncoder(c.logical));
     const keys = columns.map((c, j) => `${j === 0 ? '{' : ','}${JSON.stringify(c.name)}:`);
-    return {
-      get rows() {
-        return rows;
-      },
-      get bytes() {
-        return meter.bytes;
-      },
-      buffered: 0,
-      async write(batch) {
-        let text = '';
-        for (const row of batch) {
-          for (let j = 0; j < index.length; j++) {
-            const v = row[index[j]];
-            text += keys[j] + (v === null || v === undefined ? 'null' : enc[j](v));
-          }
-          text += index.length === 0 ? '{}\n' : '}\n';
+    return textSink((batch) => {
+      let text = '';
+      for (const row of batch) {
+        for (let j = 0; j < index.length; j++) {
+          const v = row[index[j]];
+          text += keys[j] + (v === null || v === undefined ? 'null' : enc[j](v));
         }
-        rows += batch.length;
-        await writeTo(head, text);
-      },
-      async flushBuffered() {},
-      close: finish,
-      abort,
-    };
+        text += index.length === 0 ? '{}\n' : '}\n';
+      }
+      return text;
+    });
   }
 
   // Parquet: rows are gathered into a row group, then encoded column by column.
