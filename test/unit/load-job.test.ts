@@ -55,12 +55,46 @@ describe('jobFromObject defaults', () => {
         },
         casts: [],
         profile: true,
+        layout: {
+          format: 'parquet',
+          compression: 'zstd',
+          partitionBy: [],
+          fileMaxRows: 1_000_000,
+          fileMaxBytes: 256 * 1024 * 1024,
+          rowGroupRows: 100_000,
+          csv: { delimiter: ',', quote: '"', null: '', header: true },
+        },
+        fileKeys: [],
       },
     ]);
     expect(j.stateDir).toBe(path.resolve('/base/dir', '.ferry', 'job'));
     expect(j.origin).toBe('job.yaml');
     expect(j.source).toBe('sqlite:a.db');
     expect(j.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('file layout: defaults per format, stream over defaults, partition cuts parsed, keys set are listed', () => {
+    const j = job({
+      ...BASE,
+      defaults: { format: 'csv', csv: { delimiter: ';' }, file_max_rows: 10 },
+      streams: {
+        orders: { compression: 'zstd', csv: { null: '\\N' }, partition_by: ['day', 'at:month'] },
+        items: { format: 'jsonl' },
+      },
+    });
+    const [orders, items] = j.streams;
+    expect(orders.layout).toMatchObject({
+      format: 'csv',
+      compression: 'zstd',
+      fileMaxRows: 10,
+      csv: { delimiter: ';', quote: '"', null: '\\N', header: true },
+      partitionBy: [
+        { column: 'day', key: 'day' },
+        { column: 'at', granularity: 'month', key: 'at_month' },
+      ],
+    });
+    expect(orders.fileKeys.sort()).toEqual(['compression', 'csv', 'file_max_rows', 'format', 'partition_by']);
+    expect(items.layout).toMatchObject({ format: 'jsonl', compression: 'gzip' });
   });
 
   it('an empty stream mapping ({}) and null mean the same', () => {
