@@ -647,6 +647,23 @@ describe('kill -9 mid-dump, then a rerun', () => {
     await pgQuery(BIG, 'ALTER TABLE events ADD PRIMARY KEY (id)');
   }, 120_000);
 
+  it('a file larger than the 8 MiB upload part goes to S3 whole (multipart) and verifies', async () => {
+    const dir = tempDir('ferry-lake-big-');
+    const job = writeJob(dir, {
+      source: pgUrl(BIG),
+      target: `s3://${BUCKET}/big`,
+      defaults: { format: 'csv', compression: 'none', chunk_rows: 1_000_000 },
+      streams: { 'public.events': {} },
+    });
+    const run = await runCli(['run', job], { env: s3.env });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const manifest = await checkAndFetch('s3', 'big', 'public.events', path.join(dir, 'fetched'));
+    expect(manifest.files).toHaveLength(1);
+    expect(manifest.files[0].bytes).toBeGreaterThan(16 * 1024 * 1024);
+    const verify = await runCli(['verify', job], { env: s3.env });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  }, 120_000);
+
   for (const where of ['local', 's3'] as const) {
     it(`leaves exactly one copy of every row (${where})`, async () => {
       const dir = tempDir('ferry-lake-kill-');
