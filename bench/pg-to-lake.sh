@@ -166,46 +166,6 @@ fi
 
 # ------------------------------------------------------------ contenders ---
 
-# Runs a command under bench/peak-rss.mjs (wall time from spawn to exit, and
-# the memory of its process tree), with GNU time inside when available. Sets
-# RUN_RC and RUN_SECS and, on success, appends the memory and CPU figures of
-# contender $1. Usage: measured CONTENDER ROUND command [args...]
-measured() {
-  local c="$1" round="$2"
-  shift 2
-  local json="$WORK/rss.$c.$round.json" gnu="$WORK/gnutime.$c.$round"
-  local cmd=("$@")
-  [[ -n "$GNU_TIME" ]] && cmd=("$GNU_TIME" -f '%M %U %S' -o "$gnu" "${cmd[@]}")
-  local t0 t1
-  t0="$(now)"
-  "${TO[@]}" node bench/peak-rss.mjs --out "$json" --interval-ms "$RSS_INTERVAL_MS" -- "${cmd[@]}" </dev/null
-  RUN_RC=$?
-  t1="$(now)"
-  RUN_SECS="$(elapsed "$t0" "$t1")"
-  if [[ -s "$json" ]]; then
-    local fields
-    fields="$(node -e '
-      const r = require(process.argv[1]);
-      console.log([r.wallSeconds.toFixed(3), r.peakTreeRssKb, r.peakSingleHwmKb].join(" "));
-    ' "$json" 2>/dev/null)"
-    if [[ -n "$fields" ]]; then
-      local wall tree hwm
-      read -r wall tree hwm <<<"$fields"
-      RUN_SECS="$wall"
-      if ((RUN_RC == 0)); then
-        RSS_TREE[$c]+="${RSS_TREE[$c]:+ }$tree"
-        RSS_HWM[$c]+="${RSS_HWM[$c]:+ }$hwm"
-      fi
-    fi
-  fi
-  if ((RUN_RC == 0)) && [[ -s "$gnu" ]]; then
-    local kb user sys
-    read -r kb user sys < <(tail -n 1 "$gnu")
-    [[ "$kb" =~ ^[0-9]+$ ]] && RSS_GNU[$c]+="${RSS_GNU[$c]:+ }$kb"
-    [[ "$user" =~ ^[0-9.]+$ && "$sys" =~ ^[0-9.]+$ ]] &&
-      CPU[$c]+="${CPU[$c]:+ }$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')"
-  fi
-}
 
 # Before every run (not timed): the previous output is deleted and `sync`
 # writes back dirty pages, so no run pays for another's writes.
@@ -337,21 +297,6 @@ for k in a b c; do
 done
 
 # Peak memory of contender $1 in kB (largest of all its figures), or empty.
-peak_kb() {
-  local c="$1"
-  [[ -n "${RSS_TREE[$c]:-}" ]] || return 0
-  # shellcheck disable=SC2086
-  kb_max ${RSS_TREE[$c]} ${RSS_HWM[$c]} ${RSS_GNU[$c]:-}
-}
-peak_detail() {
-  local c="$1"
-  local d
-  # shellcheck disable=SC2086
-  d="process tree sampled every ${RSS_INTERVAL_MS} ms: $(mb "$(kb_max ${RSS_TREE[$c]})") MB; largest single-process VmHWM: $(mb "$(kb_max ${RSS_HWM[$c]})") MB"
-  # shellcheck disable=SC2086
-  [[ -n "${RSS_GNU[$c]:-}" ]] && d+="; GNU time maxrss: $(mb "$(kb_max ${RSS_GNU[$c]})") MB"
-  printf '%s' "$d"
-}
 
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
 mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)"
