@@ -13,7 +13,7 @@ import type { ChunkMarker, ChunkWrite, RowBatch, TargetTable, TypeMapping, Write
 import { TerminalError } from '../../core/errors.js';
 import type { FileLayout } from '../../core/file-layout.js';
 import type { TableRef } from '../../core/identifiers.js';
-import { formatLogical } from '../../core/logical-types.js';
+import { formatLogical, type LogicalType } from '../../core/logical-types.js';
 import {
   type ChunkMarkerBody,
   dataFileName,
@@ -61,7 +61,7 @@ function dataColumns(columns: readonly { name: string }[], layout: FileLayout): 
 export class FilesWriter implements Writer {
   constructor(private readonly storage: Storage) {}
 
-  mapType(column: { logical: import('../../core/logical-types.js').LogicalType }): TypeMapping {
+  mapType(column: { logical: LogicalType }): TypeMapping {
     // A lake keeps the logical type itself; how each format stores it is in the manifest.
     return { nativeType: formatLogical(column.logical) };
   }
