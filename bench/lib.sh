@@ -177,3 +177,27 @@ peak_detail() {
   [[ -n "${RSS_GNU[$c]:-}" ]] && d+="; GNU time maxrss: $(mb "$(kb_max ${RSS_GNU[$c]})") MB"
   printf '%s' "$d"
 }
+
+# A contender's run failed: it is left out of the later rounds, and the end of its output is shown.
+# Usage: record_failure CONTENDER LOGFILE (uses RUN_RC, RUN_SECS, FAILED).
+record_failure() {
+  local c="$1" logf="$2"
+  FAILED[$c]="FAILED (exit $RUN_RC)"
+  warn "$c: ${FAILED[$c]} after ${RUN_SECS:-?} s; last lines of its output:"
+  tail -n 15 "$logf" | sed 's/^/    | /' >&2
+}
+
+# ROUNDS rounds of every contender not failed yet, calling `run_one CONTENDER ROUND`; the order
+# rotates each round so no contender always runs first or last.
+run_rounds() {
+  local n=${#CONTENDERS[@]} r k c order
+  for ((r = 1; r <= ROUNDS; r++)); do
+    order=()
+    for ((k = 0; k < n; k++)); do order+=("${CONTENDERS[(r - 1 + k) % n]}"); done
+    log "round $r/$ROUNDS order: ${order[*]}"
+    for c in "${order[@]}"; do
+      [[ -n "${FAILED[$c]:-}" ]] && continue
+      run_one "$c" "$r"
+    done
+  done
+}

@@ -232,9 +232,7 @@ run_one() {
   log "round $round/$ROUNDS: ${LABEL[$c]}"
   "run_$c" "$round" >"$logf" 2>&1
   if ((RUN_RC != 0)); then
-    FAILED[$c]="FAILED (exit $RUN_RC)"
-    warn "$c: ${FAILED[$c]} after ${RUN_SECS:-?} s; last lines of its output:"
-    tail -n 15 "$logf" | sed 's/^/    | /' >&2
+    record_failure "$c" "$logf"
     return
   fi
   TIMES[$c]+="${TIMES[$c]:+ }$RUN_SECS"
@@ -243,17 +241,7 @@ run_one() {
 }
 
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-n=${#CONTENDERS[@]}
-for ((r = 1; r <= ROUNDS; r++)); do
-  # Rotate the order each round so no contender always runs first or last.
-  order=()
-  for ((k = 0; k < n; k++)); do order+=("${CONTENDERS[(r - 1 + k) % n]}"); done
-  log "round $r/$ROUNDS order: ${order[*]}"
-  for c in "${order[@]}"; do
-    [[ -n "${FAILED[$c]:-}" ]] && continue
-    run_one "$c" "$r"
-  done
-done
+run_rounds
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 
 # ----------------------------------------------------------------- verify ---
