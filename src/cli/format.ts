@@ -34,7 +34,12 @@ export function formatPlan(plan: Plan): string {
     for (const r of plan.castRules) out.push(`  ${r}`);
   }
   for (const sp of plan.streams) {
-    const key = sp.chunkKey.length ? `by (${sp.chunkKey.join(', ')})` : 'whole table';
+    const files = sp.chunks.filter((c) => c.part).length;
+    const key = files
+      ? `(a file each${sp.parent ? `, child rows of ${sp.parent}` : ''})`
+      : sp.chunkKey.length
+        ? `by (${sp.chunkKey.join(', ')})`
+        : 'whole table';
     const est = sp.estimatedRows >= 0 ? `~${n(sp.estimatedRows)} rows` : 'rows unknown';
     const path = sp.passThrough ? `, bytes passed through (${sp.passThrough})` : '';
     out.push('');
@@ -68,6 +73,11 @@ export function formatPlan(plan: Plan): string {
         }),
       ),
     );
+    if (sp.sourceNote) out.push(`  source: ${sp.sourceNote}`);
+    if (files) {
+      const shown = sp.chunks.slice(0, 3).map((c) => c.part!.path);
+      out.push(`  files: ${shown.join(', ')}${files > 3 ? `, ... (${n(files)} files)` : ''}`);
+    }
     const rules = sp.columns.filter((c) => c.rule);
     if (rules.length) {
       out.push('  cast rules applied:');

@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { TRANSFORMS } from '../core/cast-rules.js';
 import { COMPRESSIONS, FILE_FORMATS } from '../core/file-layout.js';
 
+/** Text encodings a files source reads (kept here and in files-text.ts; the test checks both agree). */
+export const SOURCE_ENCODINGS = ['utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'cp1252', 'latin1'] as const;
+/** Rows sampled per stream of a files source to infer column types. */
+export const DEFAULT_SAMPLE_ROWS = 10_000;
+
 /** Defaults: documented in docs/job-file.md; keep both in step. */
 /**
  * 500,000 rows: a chunk read by a key range visits every heap page that holds one of its keys, and
@@ -89,6 +94,8 @@ const streamSettings = {
       quote: z.string().length(1).optional(),
       null: z.string().optional(),
       header: z.boolean().optional(),
+      /** Files source: the character that escapes a quote inside quotes (default: the quote, `""`). */
+      escape: z.string().length(1).optional(),
     })
     .strict()
     .optional(),
@@ -109,8 +116,29 @@ export const streamSchema = z
     ...streamSettings,
     /** Target table name (`schema.table`); default: the source name (schema adapted to the target). */
     target: z.string().min(1).optional(),
-    /** Only these columns, in this order (default: all). */
-    columns: z.array(z.string().min(1)).nonempty().optional(),
+    /**
+     * Only these columns, in this order (default: all); or, for a files source, a mapping of
+     * column -> type (`amount: decimal(12,2)`) that overrides the types inferred by sampling.
+     */
+    columns: z
+      .union([z.array(z.string().min(1)).nonempty(), z.record(z.string().min(1), z.string().min(1))])
+      .optional(),
+    /** Files source: a glob of files under the source URL (`raw/orders/**\/*.csv.gz`). */
+    files: z.string().min(1).optional(),
+    /** Files source: text encoding of CSV/JSONL files (a byte order mark wins). Default utf-8. */
+    encoding: z.enum(SOURCE_ENCODINGS).optional(),
+    /** Files source: rows sampled to infer column types. */
+    sample_rows: positiveInt.optional(),
+    /** Files source: a JSON document column opened up into columns (and child tables). */
+    flatten: z
+      .object({
+        column: z.string().min(1).optional(),
+        max_depth: positiveInt.optional(),
+        separator: z.string().min(1).optional(),
+        arrays: z.enum(['json', 'child-table']).optional(),
+      })
+      .strict()
+      .optional(),
     /** Chunk key for a table without a primary key: unique, not-null columns. */
     primary_key: z.array(z.string().min(1)).nonempty().optional(),
     /** Cast rules for this stream, tried before the job's `casts` and the connector's defaults. */

@@ -5,7 +5,15 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type CastRule, parseLogical } from '../core/cast-rules.js';
 import { ConfigError } from '../core/errors.js';
-import { DEFAULT_CSV, defaultCompression, type FileLayout, parsePartition } from '../core/file-layout.js';
+import {
+  type Compression,
+  DEFAULT_CSV,
+  defaultCompression,
+  type FileFormat,
+  type FileLayout,
+  type FlattenOptions,
+  parsePartition,
+} from '../core/file-layout.js';
 import { DEFAULT_POLICIES, type Policies } from '../core/policies.js';
 import { registerSecret } from '../core/redact.js';
 import {
@@ -16,6 +24,7 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PARALLEL,
   DEFAULT_ROW_GROUP_ROWS,
+  DEFAULT_SAMPLE_ROWS,
   type JobFile,
   jobSchema,
   type Mode,
@@ -43,6 +52,25 @@ export interface StreamSpec {
   layout: FileLayout;
   /** File settings the job sets for this stream (an error for a database target). */
   fileKeys: string[];
+  /** How a files source reads the stream (ignored by a database source). */
+  files: FilesSourceSettings;
+  /** Files-source-only settings the job sets (an error for a database source). */
+  sourceKeys: string[];
+}
+
+/** A stream of a files source as the job configures it. */
+export interface FilesSourceSettings {
+  /** Glob under the source URL; null: the stream's folder (its ferry manifest when there is one). */
+  glob: string | null;
+  /** Set only when the job names it (else each file's extension decides). */
+  format: FileFormat | null;
+  compression: Compression | null;
+  csv: FileLayout['csv'] & { escape: string };
+  encoding: string;
+  flatten: FlattenOptions | null;
+  /** Column -> type, from a `columns:` mapping. */
+  columnTypes: Record<string, string>;
+  sampleRows: number;
 }
 
 /** A validated job: what `plan`, `run`, `status` and `verify` take. */
@@ -141,7 +169,7 @@ export function jobFromObject(
     chunkRows: s?.chunk_rows ?? d.chunk_rows ?? DEFAULT_CHUNK_ROWS,
     batchRows: s?.batch_rows ?? d.batch_rows ?? DEFAULT_BATCH_ROWS,
     maxAttempts: s?.max_attempts ?? d.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
-    columns: s?.columns,
+    columns: Array.isArray(s?.columns) ? s.columns : undefined,
     primaryKey: s?.primary_key,
     maxRejects: s?.max_rejects ?? d.max_rejects ?? 0,
     policies: { ...DEFAULT_POLICIES, ...d.policies, ...s?.policies },
@@ -149,6 +177,10 @@ export function jobFromObject(
     profile: d.profile ?? true,
     layout: fileLayout(d, s),
     fileKeys: FILE_KEYS.filter((k) => (s && s[k] !== undefined) || d[k as keyof typeof d] !== undefined),
+    files: filesSource(d, s),
+    sourceKeys: SOURCE_KEYS.filter(
+      (k) => s?.[k] !== undefined && (k !== 'columns' || !Array.isArray(s.columns)) && (k !== 'csv' || !!s.csv?.escape),
+    ),
   }));
   for (const s of streams) {
     if (s.layout.compression === 'snappy' && s.layout.format !== 'parquet') {
@@ -184,7 +216,32 @@ const FILE_KEYS = [
   'partition_by',
 ] as const;
 
+/** Keys only a files source reads (`columns` as a mapping of types, `csv.escape`). */
+const SOURCE_KEYS = ['files', 'encoding', 'sample_rows', 'flatten', 'columns', 'csv'] as const;
+
 type Settings = NonNullable<JobFile['defaults']>;
+
+function filesSource(d: Settings, s: NonNullable<JobFile['streams'][string]> | null): FilesSourceSettings {
+  const csv = { ...DEFAULT_CSV, escape: '', ...stripUndefined(d.csv), ...stripUndefined(s?.csv) };
+  const f = s?.flatten;
+  return {
+    glob: s?.files ?? null,
+    format: s?.format ?? d.format ?? null,
+    compression: s?.compression ?? d.compression ?? null,
+    csv: { ...csv, escape: csv.escape || csv.quote },
+    encoding: s?.encoding ?? 'utf-8',
+    flatten: f
+      ? {
+          column: f.column ?? null,
+          maxDepth: f.max_depth ?? 3,
+          separator: f.separator ?? '__',
+          arrays: f.arrays ?? 'json',
+        }
+      : null,
+    columnTypes: s?.columns && !Array.isArray(s.columns) ? (s.columns as Record<string, string>) : {},
+    sampleRows: s?.sample_rows ?? DEFAULT_SAMPLE_ROWS,
+  };
+}
 
 function fileLayout(d: Settings, s: NonNullable<JobFile['streams'][string]> | null): FileLayout {
   const format = s?.format ?? d.format ?? 'parquet';

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { CastRule } from './cast-rules.js';
-import type { FileLayout } from './file-layout.js';
+import type { Compression, CsvSourceOptions, FileFormat, FileLayout, FlattenOptions } from './file-layout.js';
 import type { TableRef } from './identifiers.js';
 import type { LogicalType } from './logical-types.js';
 import type { ValueSupport } from './policies.js';
@@ -20,6 +20,11 @@ export interface ColumnInfo {
   default: string | null;
   /** Set when the native -> logical mapping loses something (e.g. an enum read as text). */
   note?: string;
+  /**
+   * Values arrive as text in the logical type's usual text form (a CSV field): the target
+   * database casts them, and a value it refuses sets its row aside as a reject.
+   */
+  text?: boolean;
 }
 
 export interface IndexInfo {
@@ -42,6 +47,43 @@ export interface TableInfo {
   indexes: IndexInfo[];
   /** A cheap estimate (statistics), not an exact count. */
   estimatedRows: number;
+  /** Tables read from the same source rows (a files source's child tables of flattened arrays). */
+  children?: TableRef[];
+  /** How the columns were found, for `ferry plan` (`types inferred from 1,000 sampled rows`). */
+  note?: string;
+}
+
+/**
+ * A piece of a source that is read whole as one chunk: a file of a lake. Its size and version
+ * tag as listed at plan time; a file that differs when read (or on resume) has changed.
+ */
+export interface SourcePart {
+  /** The object's key under the source root (`raw/orders/2024-01.csv.gz`). */
+  path: string;
+  size: number;
+  /** S3 ETag, a file's modification time, or a manifest's sha256. */
+  etag: string;
+}
+
+/** A stream of a source whose tables the job itself defines (a files source: files matched by a glob). */
+export interface SourceStreamSpec {
+  ref: TableRef;
+  /** Glob of keys under the source root; null: the ferry manifest of the stream's folder, else every data file in it. */
+  files: string | null;
+  /** null: from each file's extension. */
+  format: FileFormat | null;
+  /** null: from each file's extension (`.gz`, `.zst`). */
+  compression: Compression | null;
+  csv: CsvSourceOptions;
+  /** Text encoding of CSV and JSONL files (a byte order mark overrides it). */
+  encoding: string;
+  flatten: FlattenOptions | null;
+  /** Explicit column types (`amount: decimal(12,2)`); the rest are inferred by sampling. */
+  columnTypes: Record<string, string>;
+  /** The stream's key (also the parent key of child tables). */
+  primaryKey: string[] | null;
+  /** Rows sampled to infer types. */
+  sampleRows: number;
 }
 
 /** The logical values of the key columns of one row. */
@@ -64,6 +106,8 @@ export interface ReadRequest {
   batchRows?: number;
   /** Upper bound of (approximate) bytes per batch. Default 8 MiB. */
   batchBytes?: number;
+  /** The part to read (a file of a files source), instead of a key range. */
+  part?: SourcePart;
 }
 
 /** The one currency between readers and writers: rows of logical values, bounded in rows and bytes. */
@@ -78,6 +122,8 @@ export interface TargetColumn {
   nativeType: string;
   logical: LogicalType;
   nullable: boolean;
+  /** Values arrive as text for the database to cast (see ColumnInfo.text). */
+  fromText?: boolean;
 }
 
 export interface TargetTable {
@@ -103,6 +149,13 @@ export interface ChunkWrite {
   layout?: FileLayout | null;
   /** The stream's chunk key columns (a files target records each file's key range). */
   key?: readonly string[];
+  /**
+   * Set when columns arrive as text for the database to cast: the writer loads batch by batch,
+   * and a row the database refuses (a value that does not cast, is too long, is NULL in a NOT
+   * NULL column) is handed here with the column and the database's reason instead of failing the
+   * chunk. `row` is the row as given to the writer. May throw (the max_rejects budget) to fail it.
+   */
+  onReject?: (row: unknown[], column: string | null, reason: string) => void;
 }
 
 export interface Capabilities {
@@ -188,6 +241,8 @@ export interface Introspector {
    * lake manifest). Verify reports them.
    */
   audit?(ref: TableRef): Promise<string[]>;
+  /** The parts a stream is read in, one chunk each (a files source: its files), instead of key ranges. */
+  parts?(ref: TableRef): Promise<SourcePart[]>;
 }
 
 export interface Reader {
@@ -242,6 +297,11 @@ export interface Connector {
   readonly introspector: Introspector;
   readonly reader: Reader;
   readonly writer: Writer;
+  /**
+   * A source whose tables the job defines (a files source): called with the job's streams before
+   * anything else; `listTables` then returns them (and `describe` samples them).
+   */
+  declareStreams?(streams: readonly SourceStreamSpec[]): void;
   close(): Promise<void>;
 }
 

@@ -45,6 +45,24 @@ export interface FileLayout {
   csv: CsvOptions;
 }
 
+/** CSV read from files someone else wrote (a files source): the writer's options plus an escape. */
+export interface CsvSourceOptions extends CsvOptions {
+  /** Escapes a quote inside a quoted field (`\\"`); default: the quote itself (RFC 4180 `""`). */
+  escape: string;
+}
+
+/**
+ * JSON document columns opened up into real columns (a files source): nested objects become
+ * `a__b` columns down to `maxDepth` levels; arrays stay JSON or go to a child table.
+ */
+export interface FlattenOptions {
+  /** The column holding the document (JSON text in CSV); null: the whole JSONL record. */
+  column: string | null;
+  maxDepth: number;
+  separator: string;
+  arrays: 'json' | 'child-table';
+}
+
 export const DEFAULT_CSV: CsvOptions = { delimiter: ',', quote: '"', null: '', header: true };
 
 /** zstd for Parquet (the best size for the time), gzip for text formats (every tool reads it). */

@@ -50,6 +50,21 @@ export class InvalidText {
 }
 
 /**
+ * A record a files source could not read as a row (a CSV line with the wrong number of fields, a
+ * JSONL line that is not JSON), carried in the row's first column: the row goes to the rejects
+ * with this reason instead of failing the load.
+ */
+export class UnreadableValue {
+  constructor(
+    readonly reason: string,
+    readonly raw: string,
+  ) {}
+  toString(): string {
+    return this.raw;
+  }
+}
+
+/**
  * Windows-1252 bytes 0x80-0x9F (the rest is Latin-1). Written out because Node 20's TextDecoder
  * decodes the label `windows-1252` as plain Latin-1 (0x80 -> U+0080 instead of the euro sign).
  * Undefined bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) map to the C1 control of the same number, as WHATWG does.

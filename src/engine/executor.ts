@@ -10,6 +10,7 @@ import type { ChunkWrite, Connector, ReadRequest, RowBatch, TargetTable } from '
 import { AlreadyCommittedError, errorMessage, FerryError, isTransient, TerminalError } from '../core/errors.js';
 import { displayTable, type TableRef } from '../core/identifiers.js';
 import type { RunLogger } from '../core/logger.js';
+import type { LogicalType } from '../core/logical-types.js';
 import type { ChunkPlan, Plan, StreamPlan } from './plan-types.js';
 import { ChunkRejects, joinRejects, rawText } from './rejects.js';
 import { backoffMs, sleep } from './retry.js';
@@ -67,6 +68,7 @@ export type RunEvent =
   | { type: 'chunk-done'; stream: string; chunk: string; rows: number }
   | { type: 'chunk-retry'; stream: string; chunk: string; attempt: number; error: string; delayMs: number }
   | { type: 'stream-finalizing'; stream: string }
+  | { type: 'files-changed'; stream: string; files: string[] }
   | { type: 'stream-done'; ledger: StreamLedger };
 
 export interface ExecuteOptions {
@@ -163,7 +165,10 @@ export async function executeRun(
       run.resumed = sp.chunks.length;
       return undefined;
     }
-    const markers = await writer.committedChunks(runId, sp.name);
+    let markers = await writer.committedChunks(runId, sp.name);
+    if (sp.chunks.some((c) => c.part) && (await refreshParts(sp, markers))) {
+      markers = await writer.committedChunks(runId, sp.name);
+    }
     const committed = new Map([...markers].map(([id, m]) => [id, m.rows]));
     run.committedRejects = [...markers.values()].reduce((a, m) => a + m.rejects, 0);
     state.reconcile(runId, sp.name, committed);
@@ -201,6 +206,42 @@ export async function executeRun(
       }
     }
     return committed;
+  }
+
+  /**
+   * A files source on resume: the stream's files are listed again and compared with the plan's.
+   * A file not loaded yet is read as it is now. A file already loaded that changed since (size or
+   * etag) must be loaded again and never twice: a full refresh starts the stream's staging table
+   * over (its rows cannot be told apart by file); an append, whose rows are in the target, fails.
+   * Files added since the plan are left to the next run. Returns true when markers were dropped.
+   */
+  async function refreshParts(sp: StreamPlan, markers: Map<string, unknown>): Promise<boolean> {
+    if (!source.introspector.parts || markers.size === 0) return false;
+    const now = new Map((await source.introspector.parts(sp.source)).map((p) => [p.path, p]));
+    const changed: string[] = [];
+    for (const c of sp.chunks) {
+      if (!c.part) continue;
+      const cur = now.get(c.part.path);
+      if (cur && cur.size === c.part.size && cur.etag === c.part.etag) continue;
+      if (markers.has(c.id)) changed.push(`${c.part.path} (chunk ${c.id}${cur ? '' : ', now missing'})`);
+      if (cur) c.part = cur;
+    }
+    state.updatePlan(runId, plan);
+    if (changed.length === 0) return false;
+    if (sp.mode !== 'full-refresh' || !target.capabilities.stagingTable) {
+      throw new TerminalError(
+        `files changed after they were loaded into ${displayTable(sp.target)}: ${changed.join(', ')}`,
+        {
+          stream: sp.name,
+          hint: 'their rows are in the target already; restore the files, or rerun with --fresh (mode: full-refresh reloads everything)',
+        },
+      );
+    }
+    logger.log('warn', 'files-changed', { stream: sp.name, files: changed });
+    emit({ type: 'files-changed', stream: sp.name, files: changed });
+    await writer.dropTable(stagingRef(runId, sp));
+    await writer.forgetRuns(sp.name, '');
+    return true;
   }
 
   // Prepare every stream first: reconcile with the target's markers, create staging/target tables.
@@ -257,6 +298,7 @@ export async function executeRun(
       key: keyCols,
       range: chunk.range,
       batchRows: sp.batchRows,
+      part: chunk.part,
     };
     const w: ChunkWrite = {
       runId,
@@ -272,11 +314,45 @@ export async function executeRun(
       return writer.writeChunkRaw(w, sp.passThrough, raw);
     }
     const staged = run.stages.some((s) => s !== null);
-    const rejects = staged ? new ChunkRejects(rejectsDir, sp.name, chunk.id) : undefined;
+    const castInDb = sp.columns.some((c) => c.target.fromText);
+    const rejects = staged || castInDb ? new ChunkRejects(rejectsDir, sp.name, chunk.id) : undefined;
     const counts: PolicyCounts = {};
     w.rejects = () => rejects?.count ?? 0;
     const keyIdx = sp.chunkKey.map((k) => sp.columns.findIndex((c) => c.source.name === k));
     const budget = sp.maxRejects ?? 0;
+    const logicalOf = (j: number): LogicalType =>
+      sp.columns[j].source.text ? { kind: 'text' } : sp.columns[j].source.logical;
+    /** Sets a row aside with its reason; fails the chunk once the stream is over its budget. */
+    function reject(row: unknown[], i: number | null, reason: string, policy: string): void {
+      const cols = sp.columns;
+      const idx = keyIdx.length ? keyIdx : cols.map((_c, j) => j);
+      rejects!.add({
+        stream: sp.name,
+        chunk: chunk.id,
+        key: idx.map((j) => rawText(logicalOf(j), row[j])),
+        column: i === null ? '' : cols[i].source.name,
+        value: i === null ? null : rawText(logicalOf(i), row[i]),
+        reason,
+        policy,
+        ...(chunk.part ? { file: chunk.part.path } : {}),
+      });
+      run.inflightRejects++;
+      if (run.committedRejects + run.inflightRejects > budget) {
+        throw new TerminalError(`more than max_rejects (${budget}) rows rejected; the last: ${reason}`, {
+          stream: sp.name,
+          chunk: chunk.id,
+          column: i === null ? undefined : cols[i].source.name,
+          hint: `see the rejects in ${rejectsDir}; raise max_rejects, or change the policy (${policy})`,
+        });
+      }
+    }
+    if (castInDb) {
+      w.onReject = (row, column, reason) => {
+        const i = column === null ? -1 : sp.columns.findIndex((c) => c.target.name === column);
+        // The database names the staging table it loads; the user knows the target.
+        reject(row, i < 0 ? null : i, reason.split(run.loadInto.name).join(sp.target.name), 'cast');
+      };
+    }
     async function* counted(): AsyncIterable<RowBatch> {
       for await (const b of source.reader.read(req, signal)) {
         emit({ type: 'rows', stream: sp.name, rows: b.rows.length });
@@ -285,28 +361,7 @@ export async function executeRun(
       }
     }
     function applyStages(rows: unknown[][]): unknown[][] {
-      const cols = sp.columns;
-      return stageRows(run.stages, rows, counts, (row, i, v) => {
-        const idx = keyIdx.length ? keyIdx : cols.map((_c, j) => j);
-        rejects!.add({
-          stream: sp.name,
-          chunk: chunk.id,
-          key: idx.map((j) => rawText(cols[j].source.logical, row[j])),
-          column: cols[i].source.name,
-          value: rawText(cols[i].source.logical, row[i]),
-          reason: v.reason,
-          policy: v.policy,
-        });
-        run.inflightRejects++;
-        if (run.committedRejects + run.inflightRejects > budget) {
-          throw new TerminalError(`more than max_rejects (${budget}) rows rejected; the last: ${v.reason}`, {
-            stream: sp.name,
-            chunk: chunk.id,
-            column: cols[i].source.name,
-            hint: `see the rejects in ${rejectsDir}; raise max_rejects, or change the policy (${v.policy})`,
-          });
-        }
-      });
+      return stageRows(run.stages, rows, counts, (row, i, v) => reject(row, i, v.reason, v.policy));
     }
     try {
       const rows = await writer.writeChunk(w, counted(), signal);

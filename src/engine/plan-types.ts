@@ -1,5 +1,5 @@
 import type { TransformName } from '../core/cast-rules.js';
-import type { ColumnInfo, IndexInfo, KeyRange, ProbeCheck, TargetColumn } from '../core/connector.js';
+import type { ColumnInfo, IndexInfo, KeyRange, ProbeCheck, SourcePart, TargetColumn } from '../core/connector.js';
 import type { FileLayout } from '../core/file-layout.js';
 import type { TableRef } from '../core/identifiers.js';
 import type { Policies } from '../core/policies.js';
@@ -11,6 +11,8 @@ export interface ChunkPlan {
   id: string;
   /** `(lo, hi]` by the chunk key, or null for a whole-table chunk. */
   range: KeyRange | null;
+  /** The source part this chunk reads (a file), instead of a key range. */
+  part?: SourcePart;
 }
 
 export interface ColumnPlan {
@@ -53,6 +55,10 @@ export interface StreamPlan {
   maxRejects: number;
   policies: Policies;
   warnings: string[];
+  /** How the source's columns were found (a files source: sampled, or from a manifest). */
+  sourceNote?: string;
+  /** The stream this one is a child table of (rows from its flattened arrays). */
+  parent?: string;
   /** How the stream is laid out as files (a files target), or null. */
   layout: FileLayout | null;
 }

@@ -7,7 +7,15 @@
 import { createHash } from 'node:crypto';
 import type { Job, StreamSpec } from '../config/load-job.js';
 import { type CastRule, castMatches, formatRule, parseLogical } from '../core/cast-rules.js';
-import type { ColumnInfo, Connector, Probe, ProbeCheck, TableInfo, TargetColumn } from '../core/connector.js';
+import type {
+  ColumnInfo,
+  Connector,
+  Probe,
+  ProbeCheck,
+  SourceStreamSpec,
+  TableInfo,
+  TargetColumn,
+} from '../core/connector.js';
 import { ConfigError, FerryError, TerminalError } from '../core/errors.js';
 import type { FileLayout } from '../core/file-layout.js';
 import {
@@ -29,6 +37,64 @@ export function chunkId(i: number): string {
 interface Selected {
   spec: StreamSpec;
   ref: TableRef;
+  /** The parent stream of a child table. */
+  parent?: StreamPlan;
+}
+
+/** The tables the job's streams select: by name and wildcard in a database, declared in a files source. */
+async function selectTables(job: Job, source: Connector): Promise<Selected[]> {
+  if (source.declareStreams) {
+    const selected = job.streams.map((spec) => ({ spec, ref: declaredRef(spec) }));
+    source.declareStreams(selected.map(({ spec, ref }) => sourceStreamSpec(spec, ref)));
+    return selected;
+  }
+  const onlyFiles = job.streams.find((s) => s.sourceKeys.length > 0);
+  if (onlyFiles) {
+    throw new ConfigError(
+      `stream ${JSON.stringify(onlyFiles.selector)}: ${onlyFiles.sourceKeys.join(', ')}: only for a files source (file: or s3:)`,
+      {
+        hint: `the ${source.dialect} source is a database: select columns with columns: [a, b], change types with casts`,
+      },
+    );
+  }
+  const tables = await source.introspector.listTables();
+  const explicit: Selected[] = [];
+  const wild: Selected[] = [];
+  for (const spec of job.streams) {
+    const q = parseQualifiedName(spec.selector, 'stream');
+    for (const ref of resolveSelector(q, spec, tables, source)) (q.wildcard ? wild : explicit).push({ spec, ref });
+  }
+  // A table named explicitly keeps its own settings; a wildcard adds only the tables not named.
+  const selected = [...explicit];
+  for (const w of wild) if (!selected.some((s) => sameRef(s.ref, w.ref))) selected.push(w);
+  return selected;
+}
+
+/** A files source stream's name: `orders`, or `public.orders` (a lake folder written by ferry). */
+function declaredRef(spec: StreamSpec): TableRef {
+  const q = parseQualifiedName(spec.selector, 'stream');
+  if (q.wildcard) {
+    throw new ConfigError(`stream ${JSON.stringify(spec.selector)}: a files source names each stream`, {
+      hint: 'give the stream a name and select its files with files: "folder/**/*.csv"',
+    });
+  }
+  return { schema: q.schema?.value ?? null, name: (q.table as NamePart).value };
+}
+
+function sourceStreamSpec(spec: StreamSpec, ref: TableRef): SourceStreamSpec {
+  const f = spec.files;
+  return {
+    ref,
+    files: f.glob,
+    format: f.format,
+    compression: f.compression,
+    csv: f.csv,
+    encoding: f.encoding,
+    flatten: f.flatten,
+    columnTypes: f.columnTypes,
+    primaryKey: spec.primaryKey ?? null,
+    sampleRows: f.sampleRows,
+  };
 }
 
 function sameRef(a: TableRef, b: TableRef): boolean {
@@ -151,8 +217,10 @@ async function planStream(
   // at once (a 5M-row MySQL table: about 5 s each, on two cores).
   const earlyKey = spec.primaryKey ?? info.primaryKey;
   const keyInfo = earlyKey.map((k) => info.columns.find((c) => c.name === k));
+  // A files source is read a file a chunk, not by key ranges.
+  const byParts = source.introspector.parts !== undefined;
   const boundsPromise =
-    computeChunks && earlyKey.length > 0 && keyInfo.every((c) => c !== undefined)
+    computeChunks && !byParts && earlyKey.length > 0 && keyInfo.every((c) => c !== undefined)
       ? source.introspector.chunkBoundaries(info.ref, keyInfo as ColumnInfo[], spec.chunkRows)
       : Promise.resolve(undefined);
   boundsPromise.catch(() => {});
@@ -186,6 +254,7 @@ async function planStream(
       logical: m.logical ?? col.logical,
       nullable: c.nullable || nulled,
     };
+    if (c.text) t.fromText = true;
     const plan: ColumnPlan = { source: c, target: t, lossy: m.lossy };
     if (rule) plan.rule = formatRule(rule);
     if (rule?.transform) plan.transform = rule.transform;
@@ -210,7 +279,7 @@ async function planStream(
   for (const k of chunkKey) {
     if (!has(k)) throw new ConfigError(`${where}: columns must include the key column ${JSON.stringify(k)}`);
   }
-  if (chunkKey.length === 0) {
+  if (chunkKey.length === 0 && !byParts) {
     warnings.push(
       'no primary key: copied as one whole-table chunk, replaced atomically (set primary_key: [unique, not-null columns] to cut it in chunks)',
     );
@@ -232,7 +301,10 @@ async function planStream(
     })
     .map((ix) => (ix.columns ? { ...ix, columns: ix.columns.map(targetName) } : ix));
   let chunks: ChunkPlan[] = [{ id: chunkId(1), range: null }];
-  if (computeChunks && chunkKey.length > 0) {
+  if (computeChunks && byParts) {
+    const parts = await source.introspector.parts!(info.ref);
+    chunks = parts.map((part, i) => ({ id: chunkId(i + 1), range: null, part }));
+  } else if (computeChunks && chunkKey.length > 0) {
     const keyCols = chunkKey.map((k) => info.columns.find((c) => c.name === k)!);
     const bounds =
       (await boundsPromise) ?? (await source.introspector.chunkBoundaries(info.ref, keyCols, spec.chunkRows));
@@ -243,7 +315,7 @@ async function planStream(
       lo = b;
     }
   }
-  const layout = fileLayoutFor(spec, columns, target, where);
+  const layout = fileLayoutFor(spec, columns, source, target, where);
   // A lake has no indexes: the key is recorded in the manifest, nothing is built.
   if (layout) indexes.length = 0;
   const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
@@ -270,13 +342,21 @@ async function planStream(
     policies: spec.policies,
     warnings,
     layout,
+    ...(info.note ? { sourceNote: info.note } : {}),
   };
 }
 
 /** The stream's file layout for a files target, checked against its columns; null for a database. */
-function fileLayoutFor(spec: StreamSpec, columns: ColumnPlan[], target: Connector, where: string): FileLayout | null {
+function fileLayoutFor(
+  spec: StreamSpec,
+  columns: ColumnPlan[],
+  source: Connector,
+  target: Connector,
+  where: string,
+): FileLayout | null {
   if (target.capabilities.bulkLoad !== 'files') {
-    if (spec.fileKeys.length > 0) {
+    // A files source reads format, compression and csv itself.
+    if (spec.fileKeys.length > 0 && !source.declareStreams) {
       throw new ConfigError(`${where}: ${spec.fileKeys.join(', ')}: only for a files target (file: or s3:)`, {
         hint: `remove ${spec.fileKeys.length > 1 ? 'them' : 'it'}; the ${target.dialect} target is a database`,
       });
@@ -474,16 +554,7 @@ export async function buildPlan(
   target: Connector,
   options: PlanOptions = {},
 ): Promise<Plan> {
-  const tables = await source.introspector.listTables();
-  const explicit: Selected[] = [];
-  const wild: Selected[] = [];
-  for (const spec of job.streams) {
-    const q = parseQualifiedName(spec.selector, 'stream');
-    for (const ref of resolveSelector(q, spec, tables, source)) (q.wildcard ? wild : explicit).push({ spec, ref });
-  }
-  // A table named explicitly keeps its own settings; a wildcard adds only the tables not named.
-  const selected = [...explicit];
-  for (const w of wild) if (!selected.some((s) => sameRef(s.ref, w.ref))) selected.push(w);
+  const selected = await selectTables(job, source);
   for (const [i, s] of selected.entries()) {
     if (selected.findIndex((o) => sameRef(o.ref, s.ref)) !== i) {
       throw new ConfigError(`table ${displayTable(s.ref)} is selected by two streams`);
@@ -491,7 +562,7 @@ export async function buildPlan(
   }
   const streams: StreamPlan[] = [];
   const targets = new Map<string, string>();
-  for (const { spec, ref } of selected) {
+  for (const { spec, ref, parent } of selected) {
     let info: TableInfo;
     try {
       info = await source.introspector.describe(ref);
@@ -499,7 +570,10 @@ export async function buildPlan(
       if (err instanceof TerminalError) throw new ConfigError(err.message, { stream: displayTable(ref) });
       throw err;
     }
-    const tref = targetRef(spec, ref, source, target);
+    // A child table of flattened arrays lands beside its parent's target: `events__items`.
+    const tref = parent
+      ? { ...parent.target, name: parent.target.name + ref.name.slice(parent.source.name.length) }
+      : targetRef(spec, ref, source, target);
     // Case-insensitive on the raw parts (SQLite names ignore case): displayTable would quote `T1`
     // as `"T1"`, which then never equals `t1`.
     const key = JSON.stringify([tref.schema?.toLowerCase() ?? null, tref.name.toLowerCase()]);
@@ -507,7 +581,12 @@ export async function buildPlan(
     if (other) throw new ConfigError(`streams ${other} and ${displayTable(ref)} both write ${displayTable(tref)}`);
     targets.set(key, displayTable(ref));
     try {
-      streams.push(await planStream(spec, info, tref, source, target, options.computeChunks ?? true));
+      const sp = await planStream(spec, info, tref, source, target, options.computeChunks ?? true);
+      if (parent) sp.parent = parent.name;
+      streams.push(sp);
+      // Child tables (a files source's flattened arrays) are planned right after their parent.
+      const children = (info.children ?? []).map((c) => ({ spec, ref: c, parent: sp }));
+      selected.splice(selected.indexOf(selected.find((x) => x.ref === ref)!) + 1, 0, ...children);
     } catch (err) {
       // Messages that already begin with `stream <name>:` are not prefixed twice.
       if (err instanceof FerryError && !err.context.stream && !err.message.startsWith('stream '))

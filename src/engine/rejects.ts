@@ -20,6 +20,8 @@ export interface RejectRecord {
   value: string | null;
   reason: string;
   policy: string;
+  /** The file the row came from (a files source). */
+  file?: string;
 }
 
 /** A file-system-safe name for a stream (`public."Order Items"` -> `public._Order_Items_`). */

@@ -132,6 +132,11 @@ export class StateStore {
     tx();
   }
 
+  /** Replaces a run's stored plan (a resume found that files of a files source changed). */
+  updatePlan(runId: string, plan: Plan): void {
+    this.db.prepare(`UPDATE runs SET plan = ? WHERE run_id = ?`).run(toJson(plan), runId);
+  }
+
   setRunStatus(runId: string, status: RunStatus, error: string | null = null): void {
     this.db
       .prepare(`UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE run_id = ?`)

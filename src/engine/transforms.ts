@@ -7,7 +7,14 @@
 import { canonicalValue } from '../core/canonical.js';
 import type { TransformName } from '../core/cast-rules.js';
 import type { LogicalType } from '../core/logical-types.js';
-import { DEFAULT_POLICIES, decodeCp1252, InvalidText, type Policies, type ValueSupport } from '../core/policies.js';
+import {
+  DEFAULT_POLICIES,
+  decodeCp1252,
+  InvalidText,
+  type Policies,
+  UnreadableValue,
+  type ValueSupport,
+} from '../core/policies.js';
 import type { ColumnPlan } from './plan-types.js';
 
 /** Returned by a column step when the row must be rejected. */
@@ -322,14 +329,28 @@ export function streamStages(
   source: { capabilities: { values: ValueSupport } },
   target: { capabilities: { values: ValueSupport } },
 ): (ColumnStage | null)[] {
-  return columns.map((c) =>
-    columnStage(
-      c.source.logical,
-      c.target.logical,
+  // A column that arrives as text for the database to cast is judged as text here (NUL bytes,
+  // invalid UTF-8); the database judges the rest and refuses what does not cast.
+  const TEXT: LogicalType = { kind: 'text' };
+  return columns.map((c) => {
+    const stage = columnStage(
+      c.source.text ? TEXT : c.source.logical,
+      c.source.text ? TEXT : c.target.logical,
       c.transform,
       source.capabilities.values,
       target.capabilities.values,
       policies ?? DEFAULT_POLICIES,
-    ),
-  );
+    );
+    return c.source.text ? unreadableFirst(stage) : stage;
+  });
+}
+
+/** A text column of a files source: a record that could not be read is rejected with its reason. */
+function unreadableFirst(stage: ColumnStage | null): ColumnStage {
+  return {
+    apply(v, counts) {
+      if (v instanceof UnreadableValue) return new Rejection(v.reason, 'malformed');
+      return stage ? stage.apply(v, counts) : v;
+    },
+  };
 }

@@ -5,12 +5,20 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Capabilities, Connector, ConnectorOptions, Introspector, TableInfo } from '../../core/connector.js';
+import type {
+  Capabilities,
+  Connector,
+  ConnectorOptions,
+  Introspector,
+  SourcePart,
+  TableInfo,
+} from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import type { TableRef } from '../../core/identifiers.js';
 import { isDataFile, MANIFEST, streamFolder } from './files-manifest.js';
 import { FilesReader, loadManifest, manifestTable } from './files-reader.js';
 import type { S3Location } from './files-s3.js';
+import { FilesSource } from './files-source.js';
 import { LocalStorage, type Storage } from './files-storage.js';
 import { FilesWriter } from './files-writer.js';
 
@@ -129,21 +137,68 @@ class FilesIntrospector implements Introspector {
   }
 }
 
-export async function createFilesConnector(url: string, options: ConnectorOptions, role: string): Promise<Connector> {
-  if (role === 'source') {
-    throw new ConfigError(
-      `${url.split('?')[0]}: files as a source (loading a lake into a database) is not available yet`,
-      {
-        hint: 'a files URL works as a target: file:./lake or s3://bucket/prefix',
-      },
-    );
+/**
+ * As a source: files the job's streams name. Values of CSV and JSONL arrive as text for the target
+ * to cast; the policies for NUL bytes and invalid UTF-8 apply to them (a text file can hold both).
+ */
+const SOURCE_CAPABILITIES: Capabilities = {
+  ...CAPABILITIES,
+  // A lake folder `public.orders` (written by ferry from PostgreSQL) lands in the target's default schema.
+  defaultSchema: 'public',
+  values: { ...CAPABILITIES.values, invalidUtf8: true, extremeDates: true },
+};
+
+class FilesSourceIntrospector implements Introspector {
+  constructor(
+    private readonly storage: Storage,
+    private readonly files: FilesSource,
+  ) {}
+
+  ping(): Promise<void> {
+    return this.storage.ping();
   }
+
+  async listTables(): Promise<TableRef[]> {
+    return this.files.listTables();
+  }
+
+  describe(ref: TableRef): Promise<TableInfo> {
+    return this.files.describe(ref);
+  }
+
+  async chunkBoundaries(): Promise<unknown[][]> {
+    return [];
+  }
+
+  count(ref: TableRef): Promise<number> {
+    return this.files.count(ref);
+  }
+
+  parts(ref: TableRef): Promise<SourcePart[]> {
+    return this.files.parts(ref);
+  }
+}
+
+export async function createFilesConnector(url: string, options: ConnectorOptions, role: string): Promise<Connector> {
   let storage: Storage;
   if (/^s3:/i.test(url)) {
     const { S3Storage } = await import('./files-s3.js');
     storage = new S3Storage(s3Location(url));
   } else {
     storage = new LocalStorage(localRoot(url, options.baseDir));
+  }
+  if (role === 'source') {
+    const files = new FilesSource(storage);
+    return {
+      dialect: 'files',
+      castRules: [],
+      capabilities: SOURCE_CAPABILITIES,
+      introspector: new FilesSourceIntrospector(storage, files),
+      reader: { read: (req, signal) => files.read(req, signal) },
+      writer: new FilesWriter(storage),
+      declareStreams: (streams) => files.declare(streams),
+      close: () => storage.close(),
+    };
   }
   return {
     dialect: 'files',

@@ -40,6 +40,35 @@ export interface CsvField {
   quoted: boolean;
 }
 
+/** A parsed record and the 1-based line it started on (a quoted field may hold line breaks). */
+export interface CsvRecord {
+  fields: CsvField[];
+  line: number;
+}
+
+/** Parser options: the layout's delimiter and quote, plus the escape character of the input. */
+export interface CsvParserOptions extends Pick<CsvOptions, 'delimiter' | 'quote'> {
+  /**
+   * The character that escapes a quote inside a quoted field. Default: the quote itself (RFC 4180
+   * `""`). Another character (`\`) works as PostgreSQL's CSV `ESCAPE`: inside quotes, escape+quote
+   * is a quote, escape+escape is an escape, escape+anything else keeps both; `""` still means `"`;
+   * outside quotes the escape is an ordinary character.
+   */
+  escape?: string;
+}
+
+// Parser states.
+/** At a field start. */
+const FIELD_START = 0;
+/** In an unquoted field (or the rest of a field after its closing quote). */
+const UNQUOTED = 1;
+/** In a quoted field. */
+const QUOTED = 2;
+/** Just after a quote inside quotes: a second quote is a literal, anything else closes the quotes. */
+const QUOTE_IN_QUOTES = 3;
+/** Just after an escape (distinct from the quote) inside quotes. */
+const ESCAPE_IN_QUOTES = 4;
+
 /**
  * A streaming CSV parser: feed it text, take whole records. Keeps only the unfinished record
  * between pushes, so memory follows the longest record, not the file.
@@ -48,104 +77,196 @@ export class CsvParser {
   private record: CsvField[] = [];
   private field = '';
   private quoted = false;
-  /** 0: at field start; 1: in an unquoted field; 2: in a quoted field; 3: just after a quote inside quotes. */
-  private state = 0;
+  private state: number = FIELD_START;
   private pendingCr = false;
-  /** Line number (1-based) where the current record started, for error messages. */
+  /** The escape character when it differs from the quote, else `undefined` (quotes are doubled). */
+  private readonly escape: string | undefined;
+  /** Records completed by the current push, and the lines they started on. */
+  private done: CsvField[][] = [];
+  private doneLines: number[] = [];
+  /** Line number (1-based) the parser is on. */
   line = 1;
+  /** Line number (1-based) where the current (unfinished) record started, for error messages. */
   recordLine = 1;
+  /** The start lines of the records returned by the last `push()` or `end()`, in the same order. */
+  lines: number[] = [];
 
-  constructor(private readonly o: Pick<CsvOptions, 'delimiter' | 'quote'>) {}
+  constructor(private readonly o: CsvParserOptions) {
+    if (o.escape !== undefined && o.escape.length !== 1)
+      throw new Error(`CSV escape must be one character: ${o.escape}`);
+    this.escape = o.escape === undefined || o.escape === o.quote ? undefined : o.escape;
+  }
 
-  /** Parses `text`; returns the records it completed. */
+  /** Parses `text`; returns the records it completed (their start lines are in `lines`). */
   push(text: string): CsvField[][] {
-    const out: CsvField[][] = [];
-    const { delimiter: d, quote: q } = this.o;
-    let i = 0;
-    const n = text.length;
-    while (i < n) {
-      const c = text[i];
-      if (this.pendingCr) {
-        this.pendingCr = false;
-        if (c === '\n') {
-          i++;
-          continue;
-        }
-      }
-      switch (this.state) {
-        case 2: {
-          // Inside quotes: take everything up to the next quote in one slice.
-          const j = text.indexOf(q, i);
-          const end = j < 0 ? n : j;
-          const chunk = text.slice(i, end);
-          this.field += chunk;
-          for (let k = 0; k < chunk.length; k++) if (chunk.charCodeAt(k) === 10) this.line++;
-          i = end;
-          if (j >= 0) {
-            this.state = 3;
-            i++;
-          }
-          continue;
-        }
-        case 3:
-          if (c === q) {
-            this.field += q;
-            this.state = 2;
-            i++;
-            continue;
-          }
-          this.state = 1; // text after a closing quote joins the field (lenient, as PostgreSQL)
-          break;
-        case 0:
-          if (c === q) {
-            this.quoted = true;
-            this.state = 2;
-            i++;
-            continue;
-          }
-          this.state = 1;
-          break;
-      }
-      // state 1: an unquoted field (or the rest after a closing quote).
-      if (c === d) {
-        this.endField();
-        i++;
-      } else if (c === '\n' || c === '\r') {
-        this.endField();
-        out.push(this.record);
-        this.record = [];
-        this.line++;
-        this.recordLine = this.line;
-        if (c === '\r') this.pendingCr = true;
-        i++;
-      } else {
-        let j = i + 1;
-        while (j < n) {
-          const x = text[j];
-          if (x === d || x === '\n' || x === '\r') break;
-          j++;
-        }
-        this.field += text.slice(i, j);
-        i = j;
-      }
+    if (this.escape === undefined) this.parse(text);
+    else this.parseEscaped(text, this.escape);
+    return this.take();
+  }
+
+  /** `push()`, each record with the line it started on. */
+  pushRecords(text: string): CsvRecord[] {
+    return withLines(this.push(text), this.lines);
+  }
+
+  /** `end()`, each record with the line it started on. */
+  endRecords(): CsvRecord[] {
+    return withLines(this.end(), this.lines);
+  }
+
+  /** At end of input: the last record if the text did not end with a line break. */
+  end(): CsvField[][] {
+    if (this.state === QUOTED || this.state === ESCAPE_IN_QUOTES) {
+      throw new Error(`unterminated quoted field starting on line ${this.recordLine}`);
     }
-    return out;
+    if (this.state === FIELD_START && this.record.length === 0 && this.field === '') return this.take();
+    this.endField();
+    this.endRecord();
+    return this.take();
+  }
+
+  /** RFC 4180 quoting: inside quotes, take everything up to the next quote in one slice. */
+  private parse(text: string): void {
+    const q = this.o.quote;
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      if (this.pendingCr && this.skipLf(text, i)) {
+        i++;
+        continue;
+      }
+      if (this.state === QUOTED) {
+        const j = text.indexOf(q, i);
+        i = this.takeQuoted(text, i, j < 0 ? n : j);
+        if (j >= 0) {
+          this.state = QUOTE_IN_QUOTES;
+          i++;
+        }
+        continue;
+      }
+      i = this.step(text, i);
+    }
+  }
+
+  /**
+   * Quoting with an escape distinct from the quote. The next quote and escape positions are
+   * remembered, so a text with many of one and none of the other is still scanned once.
+   */
+  private parseEscaped(text: string, e: string): void {
+    const q = this.o.quote;
+    const n = text.length;
+    let nextQ = -2;
+    let nextE = -2;
+    let i = 0;
+    while (i < n) {
+      if (this.pendingCr && this.skipLf(text, i)) {
+        i++;
+        continue;
+      }
+      if (this.state === QUOTED) {
+        if (nextQ !== -1 && nextQ < i) nextQ = text.indexOf(q, i);
+        if (nextE !== -1 && nextE < i) nextE = text.indexOf(e, i);
+        const j = nextQ < 0 ? nextE : nextE < 0 ? nextQ : Math.min(nextQ, nextE);
+        i = this.takeQuoted(text, i, j < 0 ? n : j);
+        if (j >= 0) {
+          this.state = j === nextQ ? QUOTE_IN_QUOTES : ESCAPE_IN_QUOTES;
+          i++;
+        }
+        continue;
+      }
+      if (this.state === ESCAPE_IN_QUOTES) {
+        const c = text[i];
+        this.state = QUOTED;
+        if (c === q || c === e) {
+          this.field += c;
+          i++;
+        } else {
+          this.field += e; // not an escape sequence: keep the escape, read `c` as usual
+        }
+        continue;
+      }
+      i = this.step(text, i);
+    }
+  }
+
+  /** After a `\r` ended a record: true if `text[i]` is the `\n` of a `\r\n` (to be skipped). */
+  private skipLf(text: string, i: number): boolean {
+    this.pendingCr = false;
+    return text.charCodeAt(i) === 10;
+  }
+
+  /** Appends `text[i, end)` (inside quotes) to the field, counting its line breaks; returns `end`. */
+  private takeQuoted(text: string, i: number, end: number): number {
+    const chunk = text.slice(i, end);
+    this.field += chunk;
+    for (let k = chunk.indexOf('\n'); k >= 0; k = chunk.indexOf('\n', k + 1)) this.line++;
+    return end;
+  }
+
+  /** One step outside quoted text (FIELD_START, UNQUOTED, QUOTE_IN_QUOTES); returns the next index. */
+  private step(text: string, i: number): number {
+    const { delimiter: d, quote: q } = this.o;
+    const c = text[i];
+    if (this.state === QUOTE_IN_QUOTES) {
+      if (c === q) {
+        this.field += q;
+        this.state = QUOTED;
+        return i + 1;
+      }
+      this.state = UNQUOTED; // text after a closing quote joins the field (lenient, as PostgreSQL)
+    } else if (this.state === FIELD_START) {
+      if (c === q) {
+        this.quoted = true;
+        this.state = QUOTED;
+        return i + 1;
+      }
+      this.state = UNQUOTED;
+    }
+    if (c === d) {
+      this.endField();
+      return i + 1;
+    }
+    if (c === '\n' || c === '\r') {
+      this.endField();
+      this.endRecord();
+      if (c === '\r') this.pendingCr = true;
+      return i + 1;
+    }
+    let j = i + 1;
+    while (j < text.length) {
+      const x = text[j];
+      if (x === d || x === '\n' || x === '\r') break;
+      j++;
+    }
+    this.field += text.slice(i, j);
+    return j;
   }
 
   private endField(): void {
     this.record.push({ text: this.field, quoted: this.quoted });
     this.field = '';
     this.quoted = false;
-    this.state = 0;
+    this.state = FIELD_START;
   }
 
-  /** At end of input: the last record if the text did not end with a line break. */
-  end(): CsvField[][] {
-    if (this.state === 2) throw new Error(`unterminated quoted field starting on line ${this.recordLine}`);
-    if (this.state === 0 && this.record.length === 0 && this.field === '') return [];
-    this.endField();
-    const r = this.record;
+  private endRecord(): void {
+    this.done.push(this.record);
+    this.doneLines.push(this.recordLine);
     this.record = [];
-    return [r];
+    this.line++;
+    this.recordLine = this.line;
   }
+
+  /** Hands over the records completed so far (and their lines in `lines`). */
+  private take(): CsvField[][] {
+    const out = this.done;
+    this.lines = this.doneLines;
+    this.done = [];
+    this.doneLines = [];
+    return out;
+  }
+}
+
+function withLines(records: CsvField[][], lines: readonly number[]): CsvRecord[] {
+  return records.map((fields, i) => ({ fields, line: lines[i] }));
 }

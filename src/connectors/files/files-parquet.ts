@@ -300,3 +300,115 @@ export async function* readRowGroups(file: AsyncBuffer, columns: readonly string
     yield rows;
   }
 }
+
+/** A column of a Parquet file ferry did not write: its logical type and how to read its values. */
+export interface ParquetSourceColumn {
+  name: string;
+  logical: LogicalType;
+  /** Primitive as read (conversions off) -> logical value. */
+  convert: (v: unknown) => unknown;
+  nullable: boolean;
+  /** How it is stored (`INT64 TIMESTAMP(MILLIS, UTC)`), for `ferry plan`. */
+  stored: string;
+  note?: string;
+}
+
+/** Floor division of bigints (toward minus infinity, for instants before 1970). */
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && a < 0n) !== b < 0n ? q - 1n : q;
+}
+
+const UNIT_TO_MICROS: Record<string, (v: bigint) => bigint> = {
+  MILLIS: (v) => v * 1000n,
+  MICROS: (v) => v,
+  NANOS: (v) => floorDiv(v, 1000n),
+};
+
+/** Julian day of 1970-01-01 (INT96 timestamps count days from the Julian epoch). */
+const JULIAN_UNIX_EPOCH = 2440588n;
+
+interface ElementTypes {
+  type?: string;
+  converted_type?: string;
+  logical_type?: { type: string; unit?: string; isAdjustedToUTC?: boolean; bitWidth?: number; isSigned?: boolean };
+  precision?: number;
+  scale?: number;
+  type_length?: number;
+}
+
+function unitOf(lt: ElementTypes['logical_type'], ct: string | undefined): string {
+  const u = lt?.unit as unknown;
+  // hyparquet gives the unit as a string; the thrift union may also come through as an object.
+  if (typeof u === 'string') return u;
+  if (u && typeof u === 'object') return Object.keys(u)[0] ?? 'MICROS';
+  return ct?.endsWith('MILLIS') ? 'MILLIS' : 'MICROS';
+}
+
+function decimalColumn(e: ElementTypes): Pick<ParquetSourceColumn, 'logical' | 'convert'> {
+  const precision = e.precision ?? 38;
+  const scale = e.scale ?? 0;
+  return {
+    logical: { kind: 'decimal', precision, scale },
+    convert: (v) => scaledToDecimal(v instanceof Uint8Array ? bytesToBigInt(v) : BigInt(v as number | bigint), scale),
+  };
+}
+
+/**
+ * The logical type of a flat Parquet column written by any writer (DuckDB, Spark, pandas, AWS
+ * DMS), from its physical type and its logical or converted type annotation.
+ */
+export function parquetSourceColumn(e: SchemaElement): ParquetSourceColumn {
+  const t = e as unknown as ElementTypes;
+  const lt = t.logical_type;
+  const ct = t.converted_type;
+  const ann = lt?.type ?? ct;
+  const base = { name: e.name, nullable: e.repetition_type !== 'REQUIRED' };
+  const same = (logical: LogicalType) => ({ logical, convert: fromParquetValue(logical) });
+  let col: Pick<ParquetSourceColumn, 'logical' | 'convert'> & { note?: string };
+  if (ann === 'DECIMAL') col = decimalColumn(t);
+  else if (ann === 'DATE') col = same({ kind: 'date' });
+  else if (ann === 'TIMESTAMP' || ct === 'TIMESTAMP_MILLIS' || ct === 'TIMESTAMP_MICROS') {
+    const utc = lt ? lt.isAdjustedToUTC !== false : true;
+    const toMicros = UNIT_TO_MICROS[unitOf(lt, ct)];
+    col = {
+      logical: { kind: utc ? 'timestamptz' : 'timestamp' },
+      convert: (v) => microsToTimestamp(toMicros(BigInt(v as bigint)), utc),
+      note: unitOf(lt, ct) === 'NANOS' ? 'nanoseconds cut to microseconds' : undefined,
+    };
+  } else if (ann === 'TIME' || ct === 'TIME_MILLIS' || ct === 'TIME_MICROS') {
+    const toMicros = UNIT_TO_MICROS[unitOf(lt, ct)];
+    col = { logical: { kind: 'time' }, convert: (v) => microsToTime(toMicros(BigInt(v as number | bigint))) };
+  } else if (ann === 'UUID') col = same({ kind: 'uuid' });
+  else if (ann === 'JSON') col = { logical: { kind: 'json' }, convert: (v) => utf8.decode(v as Uint8Array) };
+  else if (ann === 'STRING' || ann === 'UTF8' || ann === 'ENUM')
+    col = { logical: { kind: 'text' }, convert: (v) => utf8.decode(v as Uint8Array) };
+  else if (t.type === 'INT32') {
+    const width =
+      lt?.bitWidth ?? (ct === 'INT_8' || ct === 'UINT_8' ? 8 : ct === 'INT_16' || ct === 'UINT_16' ? 16 : 32);
+    const unsigned = lt ? lt.isSigned === false : ct?.startsWith('UINT') === true;
+    if (unsigned && width === 32) col = { logical: { kind: 'int64' }, convert: (v) => BigInt((v as number) >>> 0) };
+    else if (!unsigned && width <= 16) col = same({ kind: 'int16' });
+    else col = same({ kind: 'int32' });
+  } else if (t.type === 'INT64') {
+    const unsigned = lt ? lt.isSigned === false : ct === 'UINT_64';
+    col = same({ kind: unsigned ? 'uint64' : 'int64' });
+  } else if (t.type === 'INT96') {
+    // Legacy Spark/Impala timestamps: nanoseconds of the day, then the Julian day.
+    col = {
+      logical: { kind: 'timestamp' },
+      convert: (v) => {
+        const x = v as bigint;
+        const day = x >> 64n;
+        const nanos = BigInt.asUintN(64, x);
+        return microsToTimestamp((day - JULIAN_UNIX_EPOCH) * 86_400_000_000n + nanos / 1000n, false);
+      },
+      note: 'INT96 timestamp (legacy), read as a timestamp without time zone',
+    };
+  } else if (t.type === 'BOOLEAN') col = same({ kind: 'boolean' });
+  else if (t.type === 'FLOAT') col = same({ kind: 'float32' });
+  else if (t.type === 'DOUBLE') col = same({ kind: 'float64' });
+  else col = same({ kind: 'bytes' });
+  const unit = ann === 'TIMESTAMP' || ann === 'TIME' ? `(${unitOf(lt, ct)}${lt?.isAdjustedToUTC ? ', UTC' : ''})` : '';
+  return { ...base, ...col, stored: `${t.type}${ann ? ` ${ann}${unit}` : ''}` };
+}

@@ -49,18 +49,30 @@ export class FilesReader implements Reader {
     if (req.range) throw new TerminalError('a files target is read whole (no key ranges)');
     const m = await loadManifest(this.storage, req.table);
     const folder = streamFolder(req.table);
+    for (const f of m.files) {
+      if (signal?.aborted) return;
+      yield* this.readFile(m, folder, f, req.columns);
+    }
+  }
+
+  /** One file a manifest lists, checked against it, as rows of the requested columns. */
+  async *readFile(
+    m: Manifest,
+    folder: string,
+    f: ManifestFile,
+    columns: readonly Pick<ColumnInfo, 'name'>[],
+  ): AsyncIterable<RowBatch> {
     const byName = new Map(m.columns.map((c, i) => [c.name, i]));
-    for (const want of req.columns) {
+    for (const want of columns) {
       if (!byName.has(want.name)) throw new TerminalError(`${folder}/${MANIFEST} has no column ${want.name}`);
     }
     const inFile = m.columns.filter((c) => !c.inPath);
     const types = new Map(m.columns.map((c) => [c.name, parseLogical(c.type, c.name)]));
-    for (const f of m.files) {
-      if (signal?.aborted) return;
+    {
       const key = `${folder}/${f.path}`;
       await this.checkFile(key, f);
       // Where each requested column comes from: the file (its position there) or the partition.
-      const pick = req.columns.map((c) => {
+      const pick = columns.map((c) => {
         const j = inFile.findIndex((x) => x.name === c.name);
         if (j >= 0) return { j, part: undefined };
         const spec = m.partition_by.find((p) => p.column === c.name && !p.granularity);

@@ -153,12 +153,28 @@ export class S3Storage implements Storage {
     };
   }
 
-  async read(key: string): Promise<Readable> {
+  async read(key: string, etag?: string): Promise<Readable> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      const r = await this.client.send(
+        new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), ...(etag ? { IfMatch: etag } : {}) }),
+      );
       return r.Body as Readable;
     } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
+        throw new TerminalError(`${key} changed after the plan listed it (its ETag is no longer ${etag})`, {
+          hint: 'rerun: the run is resumed, and a changed file is loaded again',
+        });
+      }
       throw s3Error(err, `get ${key}`);
+    }
+  }
+
+  async stat(key: string): Promise<{ size: number; etag: string }> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      return { size: r.ContentLength ?? 0, etag: r.ETag ?? '' };
+    } catch (err) {
+      throw s3Error(err, `head ${key}`);
     }
   }
 
@@ -196,7 +212,7 @@ export class S3Storage implements Storage {
       } catch (err) {
         throw s3Error(err, `list ${prefix}`);
       }
-      for (const o of r.Contents ?? []) yield { key: o.Key!.slice(strip), size: o.Size ?? 0 };
+      for (const o of r.Contents ?? []) yield { key: o.Key!.slice(strip), size: o.Size ?? 0, etag: o.ETag ?? '' };
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
   }

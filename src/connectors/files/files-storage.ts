@@ -14,6 +14,8 @@ import { ConnectionError } from '../../core/errors.js';
 export interface StoredObject {
   key: string;
   size: number;
+  /** Version tag: S3's ETag, or a local file's modification time. */
+  etag?: string;
   /** A local temporary file left by a killed writer (never part of the lake; cleaned up). */
   temp?: boolean;
 }
@@ -34,8 +36,11 @@ export interface Storage {
   /** The object's bytes, or null when it does not exist. */
   getBytes(key: string): Promise<Buffer | null>;
   createWriter(key: string): Promise<ObjectWriter>;
-  read(key: string): Promise<Readable>;
+  /** The object's bytes; with `etag`, only if it is still that version (else an error). */
+  read(key: string, etag?: string): Promise<Readable>;
   size(key: string): Promise<number>;
+  /** Size and version tag (as `list` gives them). */
+  stat(key: string): Promise<{ size: number; etag: string }>;
   /** Bytes [start, end) of an object (Parquet footers and row groups). */
   readRange(key: string, start: number, end: number): Promise<Buffer>;
   /** Every object under a key prefix (`public.orders/`), at any depth. */
@@ -45,6 +50,11 @@ export interface Storage {
 }
 
 const TMP_MARK = '.ferry-tmp-';
+
+/** A local file's version: its modification time (ns when the platform has them). */
+function localEtag(st: { mtimeMs: number }): string {
+  return `mtime:${st.mtimeMs}`;
+}
 
 export class LocalStorage implements Storage {
   readonly location: string;
@@ -127,6 +137,11 @@ export class LocalStorage implements Storage {
     return (await fsp.stat(this.file(key))).size;
   }
 
+  async stat(key: string): Promise<{ size: number; etag: string }> {
+    const st = await fsp.stat(this.file(key));
+    return { size: st.size, etag: localEtag(st) };
+  }
+
   async readRange(key: string, start: number, end: number): Promise<Buffer> {
     const fh = await fsp.open(this.file(key));
     try {
@@ -158,8 +173,9 @@ export class LocalStorage implements Storage {
       const key = `${base}${e.name}`;
       if (e.isDirectory()) yield* this.list(`${key}/`);
       else if (e.isFile()) {
-        const size = (await fsp.stat(this.file(key))).size;
-        yield e.name.startsWith(TMP_MARK) ? { key, size, temp: true } : { key, size };
+        const st = await fsp.stat(this.file(key));
+        const size = st.size;
+        yield e.name.startsWith(TMP_MARK) ? { key, size, temp: true } : { key, size, etag: localEtag(st) };
       }
     }
   }

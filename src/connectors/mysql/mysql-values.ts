@@ -185,3 +185,37 @@ export function loadEncoderFor(t: LogicalType): (v: unknown) => string | Buffer 
       return (v) => String(v);
   }
 }
+
+const ZONED = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/**
+ * Text from a files source for MariaDB/MySQL to cast, in the forms they parse: `true`/`false`
+ * for a boolean (tinyint(1)) becomes 1/0, and a timestamp with a zone offset (`...T10:00:00+02:00`,
+ * `...Z`) becomes its UTC time (the session's zone), which MariaDB would otherwise refuse. Any
+ * other text goes as it is, and the server judges it.
+ */
+export function textForMysql(t: LogicalType): (v: unknown) => string | Buffer {
+  if (t.kind === 'boolean') {
+    return (v) => {
+      const s = String(v);
+      return /^(true|t|yes|y|on)$/i.test(s) ? '1' : /^(false|f|no|n|off)$/i.test(s) ? '0' : s;
+    };
+  }
+  if (t.kind === 'timestamptz') {
+    return (v) => {
+      const s = String(v);
+      const m = ZONED.exec(s);
+      if (!m) return s;
+      const ms = Date.parse(`${m[1]}T${m[2].length === 5 ? `${m[2]}:00` : m[2]}${normalOffset(m[4])}`);
+      if (Number.isNaN(ms)) return s;
+      return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}${m[3] ?? ''}`;
+    };
+  }
+  return (v) => (v instanceof InvalidText ? v.bytes : String(v));
+}
+
+function normalOffset(z: string): string {
+  if (/^z$/i.test(z)) return 'Z';
+  const d = z.replace(':', '');
+  return `${d.slice(0, 3)}:${d.slice(3, 5) || '00'}`;
+}

@@ -17,7 +17,7 @@ import { classifyMysqlError } from './mysql-errors.js';
 import { type MysqlSession, run } from './mysql-session.js';
 import { quoteIdent, quoteTable } from './mysql-sql.js';
 import { mysqlTypeFor } from './mysql-types.js';
-import { escapeBytes, escapeText, loadEncoderFor } from './mysql-values.js';
+import { escapeBytes, escapeText, loadEncoderFor, textForMysql } from './mysql-values.js';
 
 const SWAPPED = '__swapped__';
 const DONE = '__done__';
@@ -154,7 +154,11 @@ export class MysqlWriter implements Writer {
         w.stream,
         w.chunkId,
       ]);
-      const rows = loadData ? await this.load(conn, w, batches) : await this.insert(conn, w, batches);
+      const rows = !loadData
+        ? await this.insert(conn, w, batches)
+        : w.onReject
+          ? await this.loadRejecting(conn, w, batches)
+          : await this.load(conn, w, batches);
       await run(
         conn,
         `UPDATE ${this.ledger} SET \`rows\` = ?, rejects = ? WHERE run_id = ? AND stream = ? AND chunk_id = ?`,
@@ -176,6 +180,7 @@ export class MysqlWriter implements Writer {
   /** Encodes rows as LOAD DATA text (bytes columns raw), in pieces of at most PACKET_BYTES. */
   private encoder(columns: readonly TargetColumn[]) {
     const enc = columns.map((c) => {
+      if (c.fromText) return textForMysql(c.logical);
       const e = loadEncoderFor(c.logical);
       if (isYearType(c.nativeType)) return yearText;
       return isBitType(c.nativeType)
@@ -210,7 +215,84 @@ export class MysqlWriter implements Writer {
     };
   }
 
+  /**
+   * The cast-in-the-database load: each batch is one LOAD DATA under a savepoint. LOCAL makes the
+   * server turn a value it cannot cast into a warning that names the row and column: the
+   * savepoint is rolled back, those rows go to `onReject` with the server's message, and the rest
+   * of the batch is loaded again. Clean data costs one LOAD DATA per batch.
+   */
+  private async loadRejecting(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
+    let rows = 0;
+    for await (const batch of batches) {
+      let todo = batch.rows;
+      while (todo.length > 0) {
+        await run(conn, 'SAVEPOINT ferry_batch');
+        const one = async function* () {
+          yield { rows: todo, bytes: 0 };
+        };
+        const res = await this.loadOnce(conn, w, one());
+        if (res.warningStatus === 0 && res.affectedRows === todo.length) {
+          await run(conn, 'RELEASE SAVEPOINT ferry_batch');
+          rows += todo.length;
+          break;
+        }
+        const warnings = (await run(conn, 'SHOW WARNINGS')) as { Message: string }[];
+        await run(conn, 'ROLLBACK TO SAVEPOINT ferry_batch');
+        const bad = new Map<number, { column: string | null; reason: string }>();
+        for (const x of warnings) {
+          const m = /\bat row (\d+)|^Row (\d+)\b/i.exec(x.Message);
+          if (!m) continue;
+          const at = Number(m[1] ?? m[2]) - 1;
+          if (at < 0 || at >= todo.length || bad.has(at)) continue;
+          const col = /column [`']?(?:[^`'\s]+[`']\.[`'])*([^`'\s]+)[`']?/i.exec(x.Message);
+          bad.set(at, { column: col?.[1] ?? null, reason: x.Message });
+        }
+        if (bad.size === 0) {
+          const text = warnings
+            .map((x) => x.Message)
+            .slice(0, 5)
+            .join('; ');
+          throw new TerminalError(
+            `LOAD DATA stored ${res.affectedRows} of ${todo.length} rows with ${res.warningStatus} warning(s)${text ? `: ${text}` : ''}`,
+            { stream: w.stream, chunk: w.chunkId, hint: 'a value does not fit its target column; see the warning' },
+          );
+        }
+        for (const [at, b] of [...bad].sort((x, y) => x[0] - y[0])) w.onReject!(todo[at], b.column, b.reason);
+        todo = todo.filter((_r, i) => !bad.has(i));
+      }
+    }
+    return rows;
+  }
+
+  /** One LOAD DATA of the rows given, resolving with the server's result (warnings not judged). */
+  private loadOnce(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<LoadResult> {
+    return this.loadRaw(conn, w, batches).then(([res]) => res);
+  }
+
   private load(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
+    return this.loadRaw(conn, w, batches).then(async ([res, rows]) => {
+      if (res.warningStatus > 0 || res.affectedRows !== rows) {
+        const warnings = (await new Promise<unknown[]>((resolve) =>
+          conn.query('SHOW WARNINGS LIMIT 5', (_e: unknown, r: unknown) => resolve((r as unknown[]) ?? [])),
+        )) as { Message?: string }[];
+        const text = warnings
+          .map((x) => x.Message)
+          .filter(Boolean)
+          .join('; ');
+        throw new TerminalError(
+          `LOAD DATA stored ${res.affectedRows} of ${rows} rows with ${res.warningStatus} warning(s)${text ? `: ${text}` : ''}`,
+          { stream: w.stream, chunk: w.chunkId, hint: 'a value does not fit its target column; see the warning' },
+        );
+      }
+      return rows;
+    });
+  }
+
+  private loadRaw(
+    conn: PoolConnection,
+    w: ChunkWrite,
+    batches: AsyncIterable<RowBatch>,
+  ): Promise<[LoadResult, number]> {
     const data = new PassThrough({ highWaterMark: PACKET_BYTES });
     const targets = w.columns.map((c, i) => (isBitType(c.nativeType) ? `@ferry_v${i}` : quoteIdent(c.name)));
     const sets = w.columns
@@ -255,23 +337,7 @@ export class MysqlWriter implements Writer {
       data.end();
       return rows;
     };
-    return feed().then(async (rows) => {
-      const res = await result;
-      if (res.warningStatus > 0 || res.affectedRows !== rows) {
-        const warnings = (await new Promise<unknown[]>((resolve) =>
-          conn.query('SHOW WARNINGS LIMIT 5', (_e: unknown, r: unknown) => resolve((r as unknown[]) ?? [])),
-        )) as { Message?: string }[];
-        const text = warnings
-          .map((x) => x.Message)
-          .filter(Boolean)
-          .join('; ');
-        throw new TerminalError(
-          `LOAD DATA stored ${res.affectedRows} of ${rows} rows with ${res.warningStatus} warning(s)${text ? `: ${text}` : ''}`,
-          { stream: w.stream, chunk: w.chunkId, hint: 'a value does not fit its target column; see the warning' },
-        );
-      }
-      return rows;
-    });
+    return feed().then(async (rows): Promise<[LoadResult, number]> => [await result, rows]);
   }
 
   /** Multi-row INSERTs (local_infile off): statements of up to 1000 rows or about 4 MB. */

@@ -29,6 +29,8 @@ const DONE = '__done__';
 type RowEncoder = (v: unknown) => string;
 
 function columnEncoder(col: TargetColumn, context: { stream: string; chunk: string }): RowEncoder {
+  // Text for PostgreSQL's own input functions to cast (a files source).
+  if (col.fromText) return (v) => (v === null || v === undefined ? '\\N' : escapeCopy(String(v)));
   const lit = literalEncoderFor(col.logical);
   const kind = col.logical.kind;
   if (kind === 'int16' || kind === 'int32' || kind === 'int64' || kind === 'uint64' || kind === 'boolean') {
@@ -49,6 +51,23 @@ function columnEncoder(col: TargetColumn, context: { stream: string; chunk: stri
     };
   }
   return (v) => (v === null || v === undefined ? '\\N' : escapeCopy(lit(v)));
+}
+
+/**
+ * SQLSTATE classes of a row the database refuses: data exceptions (22: bad input syntax, value too
+ * long, out of range, invalid date), NOT NULL (23502) and CHECK (23514) violations.
+ */
+function isRowError(code: string): boolean {
+  return code.startsWith('22') || code === '23502' || code === '23514';
+}
+
+/** The line (1-based, within the COPY), column and reason of a COPY that failed on one row. */
+function badCopyLine(err: unknown): { line: number; column: string | null; reason: string } | null {
+  const e = err as { code?: string; where?: string; message?: string; column?: string };
+  if (!e.code || !isRowError(e.code) || !e.where) return null;
+  const m = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(e.where);
+  if (!m) return null;
+  return { line: Number(m[1]), column: m[2] ?? e.column ?? null, reason: e.message ?? String(err) };
 }
 
 /** Writes a string into a stream, waiting for 'drain' when its buffer is full (backpressure). */
@@ -174,6 +193,7 @@ export class PostgresWriter implements Writer {
     const encoders = w.columns.map((c) => columnEncoder(c, ctx));
     const n = encoders.length;
     const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
+    if (w.onReject) return this.inChunkTransaction(w, (client) => this.copyRejecting(client, w, batches, encoders));
     return this.inChunkTransaction(w, async (client) => {
       const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN`));
       // The COPY can fail while we wait for the source (e.g. its connection is terminated): keep
@@ -208,6 +228,63 @@ export class PostgresWriter implements Writer {
       await finished(copy);
       return rows;
     });
+  }
+
+  /**
+   * The cast-in-the-database load: each batch is one COPY under a savepoint. PostgreSQL's input
+   * functions cast the text; when a row fails (a value that does not cast, a string too long, a
+   * NULL in a NOT NULL column), its error names the line and the column: the savepoint is rolled
+   * back, the row is handed to `onReject` with the database's reason, and the rest of the batch
+   * is copied again. Clean data costs one COPY per batch; each bad row one more.
+   */
+  private async copyRejecting(
+    client: PoolClient,
+    w: ChunkWrite,
+    batches: AsyncIterable<RowBatch>,
+    encoders: RowEncoder[],
+  ): Promise<number> {
+    const sql = `COPY ${quoteTable(w.table)} (${w.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+    const copyLines = async (lines: string[], from: number, to: number): Promise<void> => {
+      const copy = client.query(copyFrom(sql));
+      let text = '';
+      for (let i = from; i < to; i++) {
+        text += lines[i];
+        if (text.length > 1 << 20) {
+          await write(copy, text);
+          text = '';
+        }
+      }
+      copy.end(text);
+      await finished(copy);
+    };
+    let rows = 0;
+    for await (const batch of batches) {
+      const lines = batch.rows.map((row) => {
+        let line = encoders[0](row[0]);
+        for (let i = 1; i < encoders.length; i++) line += `\t${encoders[i](row[i])}`;
+        return `${line}\n`;
+      });
+      // Segments [from, to) still to copy; a failure splits one around its bad line.
+      const todo: [number, number][] = [[0, lines.length]];
+      while (todo.length > 0) {
+        const [from, to] = todo.pop()!;
+        if (from >= to) continue;
+        await client.query('SAVEPOINT ferry_batch');
+        try {
+          await copyLines(lines, from, to);
+          await client.query('RELEASE SAVEPOINT ferry_batch');
+          rows += to - from;
+        } catch (err) {
+          const bad = badCopyLine(err);
+          if (!bad || bad.line < 1 || bad.line > to - from) throw err;
+          await client.query('ROLLBACK TO SAVEPOINT ferry_batch');
+          const at = from + bad.line - 1;
+          w.onReject!(batch.rows[at], bad.column, bad.reason);
+          todo.push([at + 1, to], [from, at]);
+        }
+      }
+    }
+    return rows;
   }
 
   writeChunkRaw(w: ChunkWrite, format: string, data: Readable): Promise<number> {
