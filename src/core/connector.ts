@@ -191,6 +191,11 @@ export interface Capabilities {
   rangeReads: boolean;
   /** The target names a stream as the source does, schema and all (a lake folder `public.orders`). */
   namesFollowSource?: boolean;
+  /**
+   * The writer hands text to the database to cast and reports each row it refuses (`onReject`):
+   * PostgreSQL and MySQL. Elsewhere ferry casts a files source's text itself, as verify does.
+   */
+  castsText?: boolean;
 }
 
 /** Data checks a source can count at plan time (`ferry plan` shows the counts). */

@@ -254,7 +254,7 @@ async function planStream(
       logical: m.logical ?? col.logical,
       nullable: c.nullable || nulled,
     };
-    if (c.text) t.fromText = true;
+    if (c.text && target.capabilities.castsText) t.fromText = true;
     const plan: ColumnPlan = { source: c, target: t, lossy: m.lossy };
     if (rule) plan.rule = formatRule(rule);
     if (rule?.transform) plan.transform = rule.transform;

@@ -16,6 +16,7 @@ import {
   type ValueSupport,
 } from '../core/policies.js';
 import type { ColumnPlan } from './plan-types.js';
+import { textCast } from './text-cast.js';
 
 /** Returned by a column step when the row must be rejected. */
 export class Rejection {
@@ -328,6 +329,8 @@ export function streamStages(
   policies: Policies | undefined,
   source: { capabilities: { values: ValueSupport } },
   target: { capabilities: { values: ValueSupport } },
+  /** Cast a files source's text here (verify; a target that does not cast text), not in the database. */
+  castTextHere = false,
 ): (ColumnStage | null)[] {
   // A column that arrives as text for the database to cast is judged as text here (NUL bytes,
   // invalid UTF-8); the database judges the rest and refuses what does not cast.
@@ -341,8 +344,23 @@ export function streamStages(
       target.capabilities.values,
       policies ?? DEFAULT_POLICIES,
     );
-    return c.source.text ? unreadableFirst(stage) : stage;
+    if (!c.source.text) return stage;
+    return castTextHere || !c.target.fromText
+      ? castAfter(unreadableFirst(stage), textCast(c.target.logical), c.target.nullable)
+      : unreadableFirst(stage);
   });
+}
+
+/** A column stage followed by the cast of the text (a NULL in a NOT NULL column is refused too). */
+function castAfter(stage: ColumnStage, cast: (v: unknown) => unknown, nullable: boolean): ColumnStage {
+  return {
+    apply(v, counts) {
+      const x = stage.apply(v, counts);
+      if (x instanceof Rejection) return x;
+      if (x === null || x === undefined) return nullable ? null : new Rejection('NULL in a NOT NULL column', 'cast');
+      return cast(x);
+    },
+  };
 }
 
 /** A text column of a files source: a record that could not be read is rejected with its reason. */

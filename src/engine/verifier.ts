@@ -9,20 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import { displayTable } from '../core/identifiers.js';
 import type { LogicalType } from '../core/logical-types.js';
 import type { Plan, StreamPlan } from './plan-types.js';
-import { textCast } from './text-cast.js';
-import { type ColumnStage, Rejection, stageRows, streamStages } from './transforms.js';
-
-/** A column stage followed by the database's cast of the text (a NULL in a NOT NULL column is refused too). */
-function castAfter(stage: ColumnStage | null, cast: (v: unknown) => unknown, nullable: boolean): ColumnStage {
-  return {
-    apply(v, counts) {
-      const x = stage ? stage.apply(v, counts) : v;
-      if (x instanceof Rejection) return x;
-      if (x === null || x === undefined) return nullable ? null : new Rejection('NULL in a NOT NULL column', 'cast');
-      return cast(x);
-    },
-  };
-}
+import { type ColumnStage, stageRows, streamStages } from './transforms.js';
 
 export interface ChunkMismatch {
   chunk: string;
@@ -128,10 +115,7 @@ async function verifyStream(
     tgtCols.push({ ...t, logical: c.target.logical });
   }
   // Text a database cast (a files source) is cast here as it did, so the values compare.
-  const stages = streamStages(sp.columns, sp.policies, source, target).map((st, i) => {
-    const c = sp.columns[i];
-    return c.source.text ? castAfter(st, textCast(c.target.logical), c.target.nullable) : st;
-  });
+  const stages = streamStages(sp.columns, sp.policies, source, target, true);
   // Source values are hashed as the target type they become (e.g. tinyint(1) as boolean).
   const srcTypes = sp.columns.map((c) => c.target.logical);
   const tgtTypes = tgtCols.map((c) => c.logical);

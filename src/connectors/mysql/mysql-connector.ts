@@ -20,6 +20,7 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   identifierLimitInCharacters: true,
   caseInsensitiveColumns: true,
   stagingTable: true,
+  castsText: true,
   rangeReads: true,
 };
 
