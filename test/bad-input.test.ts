@@ -599,9 +599,9 @@ describe('job file errors (exit 2)', () => {
       ['s3 URL: unknown option regoin', 'options: endpoint, region, path_style'],
     ],
     [
-      'a lake as a source (not built yet)',
+      'a lake source whose stream matches no file',
       { source: 'file:./lake', target: 'sqlite:out.db' },
-      ['file:./lake: files as a source (loading a lake into a database) is not available yet'],
+      ['stream orders: no file matches orders/** in file:'],
     ],
     [
       'no scheme at all',

@@ -121,7 +121,9 @@ export const streamSchema = z
      * column -> type (`amount: decimal(12,2)`) that overrides the types inferred by sampling.
      */
     columns: z
-      .union([z.array(z.string().min(1)).nonempty(), z.record(z.string().min(1), z.string().min(1))])
+      .union([z.array(z.string().min(1)).nonempty(), z.record(z.string().min(1), z.string().min(1))], {
+        error: 'a list of column names, or a mapping of column: type (a files source)',
+      })
       .optional(),
     /** Files source: a glob of files under the source URL (`raw/orders/**\/*.csv.gz`). */
     files: z.string().min(1).optional(),

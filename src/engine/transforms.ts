@@ -335,13 +335,16 @@ export function streamStages(
   // A column that arrives as text for the database to cast is judged as text here (NUL bytes,
   // invalid UTF-8); the database judges the rest and refuses what does not cast.
   const TEXT: LogicalType = { kind: 'text' };
+  // Invalid UTF-8 in a text file follows the policy whatever the target: a MySQL target keeps the
+  // bytes of a MySQL source as they were, but a file's bytes go into a utf8mb4 column.
+  const textTarget = { ...target.capabilities.values, invalidUtf8: false };
   return columns.map((c) => {
     const stage = columnStage(
       c.source.text ? TEXT : c.source.logical,
       c.source.text ? TEXT : c.target.logical,
       c.transform,
       source.capabilities.values,
-      target.capabilities.values,
+      c.source.text ? textTarget : target.capabilities.values,
       policies ?? DEFAULT_POLICIES,
     );
     if (!c.source.text) return stage;

@@ -65,6 +65,17 @@ describe('jobFromObject defaults', () => {
           csv: { delimiter: ',', quote: '"', null: '', header: true },
         },
         fileKeys: [],
+        files: {
+          glob: null,
+          format: null,
+          compression: null,
+          csv: { delimiter: ',', quote: '"', escape: '"', null: '', header: true },
+          encoding: 'utf-8',
+          flatten: null,
+          columnTypes: {},
+          sampleRows: 10_000,
+        },
+        sourceKeys: [],
       },
     ]);
     expect(j.stateDir).toBe(path.resolve('/base/dir', '.ferry', 'job'));
@@ -174,7 +185,7 @@ describe('jobFromObject validation', () => {
       [{ defaults: { max_attempts: 1.5 } }, /defaults\.max_attempts: .*int.*\(got 1\.5\)/],
       [{ streams: { a: { mode: 'merge' } } }, /streams\.a\.mode: .*"full-refresh"\|"append".*\(got "merge"\)/],
       [{ streams: { a: { columns: [] } } }, /streams\.a\.columns: .*\(got \[\]\)/],
-      [{ streams: { a: { columns: 'id' } } }, /streams\.a\.columns: .*expected array/],
+      [{ streams: { a: { columns: 'id' } } }, /streams\.a\.columns: a list of column names, or a mapping/],
       [{ streams: { a: { target: '' } } }, /streams\.a\.target: /],
       [{ streams: {} }, /streams: at least one stream is required/],
       [{ streams: ['a'] }, /streams: .*expected record/],

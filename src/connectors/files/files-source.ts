@@ -344,16 +344,28 @@ export class FilesSource {
       }
       const o = spec.csv;
       let header = o.header;
-      for await (const recs of csvRecords(text, { delimiter: o.delimiter, quote: o.quote, escape: o.escape })) {
-        let list = recs;
-        if (header && list.length > 0) {
-          header = false;
-          list = list.slice(1);
+      const records = csvRecords(text, { delimiter: o.delimiter, quote: o.quote, escape: o.escape });
+      try {
+        for await (const recs of records) {
+          let list = recs;
+          if (header && list.length > 0) {
+            header = false;
+            list = list.slice(1);
+          }
+          // A blank line is no record (as PostgreSQL's COPY csv and DuckDB read it), unless the
+          // file has one column, where it is that column's NULL.
+          const wide = (st.text?.fields.length ?? 2) > 1;
+          if (wide) list = list.filter((r) => r.fields.length > 1 || r.fields[0].quoted || r.fields[0].text !== '');
+          yield list.map((r) => ({
+            values: r.fields.map((f) => (!f.quoted && f.text === o.null ? null : fieldValue(f.text))),
+            line: r.line,
+          }));
         }
-        yield list.map((r) => ({
-          values: r.fields.map((f) => (!f.quoted && f.text === o.null ? null : fieldValue(f.text))),
-          line: r.line,
-        }));
+      } catch (err) {
+        // An unterminated quote at the end of the file: the last record is a reject, not a failed load.
+        const m = /unterminated quoted field starting on line (\d+)/.exec((err as Error).message);
+        if (!m) throw new TerminalError(`${part.path}: ${(err as Error).message}`, { stream: displayTable(spec.ref) });
+        yield [{ values: [null], line: Number(m[1]), bad: `line ${m[1]}: a quoted field is never closed` }];
       }
     } finally {
       (body as unknown as { destroy?: () => void }).destroy?.();
