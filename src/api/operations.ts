@@ -13,7 +13,7 @@ import { ConfigError } from '../core/errors.js';
 import { RunLogger } from '../core/logger.js';
 import { executeRun, type Ledger, type RunEvent, stagingRef } from '../engine/executor.js';
 import type { Plan } from '../engine/plan-types.js';
-import { buildPlan } from '../engine/planner.js';
+import { buildPlan, declareStreams } from '../engine/planner.js';
 import { type ChunkRecord, type RunRecord, StateStore, type StreamRecord } from '../engine/state-store.js';
 import { type StreamVerify, type VerifyReport, verifyPlan } from '../engine/verifier.js';
 
@@ -99,6 +99,7 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
       if (unfinished) {
         runId = unfinished.runId;
         thePlan = unfinished.plan;
+        declareStreams(job, source);
         state.setRunStatus(runId, 'running');
       } else {
         thePlan = firstPlan ?? (await buildPlan(job, source, target));

@@ -262,7 +262,11 @@ export interface Writer {
    * `key` says the column is in a key or index (MySQL needs a bounded length there); `keyParts` is
    * the column count of the widest such key (the parts share MySQL's 3072-byte key limit).
    */
-  mapType(column: ColumnInfo, sourceDialect: string, context?: { key: boolean; keyParts?: number }): TypeMapping;
+  mapType(
+    column: ColumnInfo,
+    sourceDialect: string,
+    context?: { key: boolean; keyParts?: number; keyReserve?: number },
+  ): TypeMapping;
   /** Creates the `_ferry_chunks` bookkeeping table if it is missing. */
   ensureChunkLedger(): Promise<void>;
   /** Chunk ids committed for a run and stream, with their row and reject counts. */

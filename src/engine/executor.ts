@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ChunkWrite, Connector, ReadRequest, RowBatch, TargetTable } from '../core/connector.js';
+import type { ChunkWrite, Connector, ReadRequest, RowBatch, SourcePart, TargetTable } from '../core/connector.js';
 import { AlreadyCommittedError, errorMessage, FerryError, isTransient, TerminalError } from '../core/errors.js';
 import { displayTable, type TableRef } from '../core/identifiers.js';
 import type { RunLogger } from '../core/logger.js';
@@ -219,16 +219,22 @@ export async function executeRun(
     if (!source.introspector.parts || markers.size === 0) return false;
     const now = new Map((await source.introspector.parts(sp.source)).map((p) => [p.path, p]));
     const changed: string[] = [];
+    const updates: [ChunkPlan, SourcePart][] = [];
     for (const c of sp.chunks) {
       if (!c.part) continue;
       const cur = now.get(c.part.path);
       if (cur && cur.size === c.part.size && cur.etag === c.part.etag) continue;
       if (markers.has(c.id)) changed.push(`${c.part.path} (chunk ${c.id}${cur ? '' : ', now missing'})`);
-      if (cur) c.part = cur;
+      if (cur) updates.push([c, cur]);
     }
-    state.updatePlan(runId, plan);
+    const refuse = changed.length > 0 && (sp.mode !== 'full-refresh' || !target.capabilities.stagingTable);
+    // A refused stream keeps the plan's versions: restoring the file is the way out.
+    if (!refuse && updates.length > 0) {
+      for (const [c, cur] of updates) c.part = cur;
+      state.updatePlan(runId, plan);
+    }
     if (changed.length === 0) return false;
-    if (sp.mode !== 'full-refresh' || !target.capabilities.stagingTable) {
+    if (refuse) {
       throw new TerminalError(
         `files changed after they were loaded into ${displayTable(sp.target)}: ${changed.join(', ')}`,
         {

@@ -70,6 +70,14 @@ async function selectTables(job: Job, source: Connector): Promise<Selected[]> {
   return selected;
 }
 
+/**
+ * Tells a source that takes its tables from the job (a files source) what they are. `buildPlan`
+ * does it; a resumed run, which reuses its stored plan, calls it alone.
+ */
+export function declareStreams(job: Job, source: Connector): void {
+  source.declareStreams?.(job.streams.map((spec) => sourceStreamSpec(spec, declaredRef(spec))));
+}
+
 /** A files source stream's name: `orders`, or `public.orders` (a lake folder written by ferry). */
 function declaredRef(spec: StreamSpec): TableRef {
   const q = parseQualifiedName(spec.selector, 'stream');
@@ -210,8 +218,17 @@ async function planStream(
   ]);
   // Columns of the widest key or index each column is in (a composite key shares MySQL's key limit).
   const keyParts = new Map<string, number>();
+  // Bytes the other parts take, for a text column that is a key's only variable-width part (a child
+  // table's parent key beside `_index`): it gets the rest of the key, nearly as wide as its parent's.
+  const keyReserve = new Map<string, number>();
+  const variable = (n: string) =>
+    ['text', 'json', 'bytes', 'array'].includes(info.columns.find((c) => c.name === n)?.logical.kind ?? 'text');
   for (const k of [info.primaryKey, spec.primaryKey ?? [], ...info.indexes.map((ix) => ix.columns ?? [])]) {
     for (const n of k) keyParts.set(n, Math.max(keyParts.get(n) ?? 1, k.length));
+    const wide = k.filter(variable);
+    if (k.length > 1 && wide.length === 1) {
+      keyReserve.set(wide[0], Math.max(keyReserve.get(wide[0]) ?? 0, 8 * (k.length - 1)));
+    }
   }
   // Chunk boundaries and the profile are each a pass over the table on the source server: run them
   // at once (a 5M-row MySQL table: about 5 s each, on two cores).
@@ -237,6 +254,7 @@ async function planStream(
     const m = target.writer.mapType(col, rule?.to ? 'cast' : source.dialect, {
       key: keyed.has(c.name),
       keyParts: keyParts.get(c.name),
+      keyReserve: keyReserve.get(c.name),
     });
     // invalid_dates: null writes NULL for the zero dates profiling found: a NOT NULL column (outside
     // the primary key) must then allow NULL on the target, or every such row fails the load.

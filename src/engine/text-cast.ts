@@ -6,6 +6,7 @@
  * PostgreSQL and MariaDB accept. A value outside them is judged a reject; if the database took it
  * after all, verify reports the chunk as a mismatch (never a false "equal").
  */
+import { plainDecimal, roundScale } from '../core/decimal-text.js';
 import type { LogicalType } from '../core/logical-types.js';
 import { InvalidText, UnreadableValue } from '../core/policies.js';
 import { isValidTemporal, Rejection } from './transforms.js';
@@ -18,38 +19,6 @@ const INT_RANGE: Record<string, [bigint, bigint]> = {
 };
 
 const reject = (s: string, t: string) => new Rejection(`${JSON.stringify(s)} is not a valid ${t}`, 'cast');
-
-/** Digits of an exact decimal text with the point moved by an exponent: `1.5e3` -> `1500`. */
-function plainDecimal(s: string): string | null {
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
-  const sign = m[1] === '-' ? '-' : '';
-  let int = m[2];
-  let frac = m[3] ?? '';
-  const exp = Number(m[4] ?? 0);
-  if (exp > 0) {
-    const take = frac.slice(0, exp).padEnd(exp, '0');
-    int += take;
-    frac = frac.slice(exp);
-  } else if (exp < 0) {
-    const n = -exp;
-    frac = int.slice(-n).padStart(n, '0') + frac;
-    int = int.slice(0, Math.max(0, int.length - n));
-  }
-  int = int.replace(/^0+/, '') || '0';
-  return `${sign}${int}${frac ? `.${frac}` : ''}`;
-}
-
-/** Rounds a plain decimal to `scale` digits, half away from zero (as PostgreSQL and MySQL do). */
-function roundScale(s: string, scale: number): string {
-  const neg = s.startsWith('-');
-  const [int, frac = ''] = (neg ? s.slice(1) : s).split('.');
-  if (frac.length <= scale) return (neg ? '-' : '') + (scale ? `${int}.${frac.padEnd(scale, '0')}` : int);
-  const digits = BigInt(int + frac.slice(0, scale)) + (Number(frac[scale]) >= 5 ? 1n : 0n);
-  const text = digits.toString().padStart(scale + 1, '0');
-  const out = scale ? `${text.slice(0, -scale)}.${text.slice(-scale)}` : text;
-  return (neg && /[1-9]/.test(out) ? '-' : '') + out;
-}
 
 function pad(n: string, w: number): string {
   return n.padStart(w, '0');

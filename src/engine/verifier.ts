@@ -124,7 +124,9 @@ async function verifyStream(
   const queue = [...sp.chunks];
   const srcTotal = new RowSetDigest();
   // A target read only whole (a lake) is read once, beside the source's chunks.
-  const byRange = target.capabilities.rangeReads;
+  // A files source's chunks are files: the target cannot read "the rows of a file", so the target
+  // is read whole once and compared with the sum of the files.
+  const byRange = target.capabilities.rangeReads && !sp.chunks.some((c) => c.part);
   const whole = byRange ? null : digest(target, { table: sp.target, columns: tgtCols, key: [], range: null }, tgtTypes);
   whole?.catch(() => {});
   const workers = Array.from({ length: Math.max(1, parallel) }, async () => {
@@ -132,7 +134,12 @@ async function verifyStream(
       const chunk = queue.shift();
       if (!chunk) return;
       const [sd, td] = await Promise.all([
-        digest(source, { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range }, srcTypes, stages),
+        digest(
+          source,
+          { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range, part: chunk.part },
+          srcTypes,
+          stages,
+        ),
         byRange
           ? digest(target, { table: sp.target, columns: tgtCols, key: tgtKey, range: chunk.range }, tgtTypes)
           : null,

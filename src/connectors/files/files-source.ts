@@ -12,6 +12,7 @@
  *
  * A file is read only if it is still the version the plan listed (S3 ETag, local mtime and size).
  */
+import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import type {
   ColumnInfo,
@@ -143,11 +144,19 @@ export class FilesSource {
       : this.listParts(st.spec, st.manifest);
   }
 
-  private stream(ref: TableRef): Promise<Stream> {
+  private async stream(ref: TableRef): Promise<Stream> {
     const k = refKey(ref);
     let p = this.streams.get(k);
     if (!p) {
-      const spec = this.declared.get(k);
+      let spec = this.declared.get(k);
+      if (!spec) {
+        // A child table (of flattened arrays) is known once its parent is described (a resumed
+        // run reads it without planning again).
+        for (const s of [...this.declared.values()]) if (ref.name.startsWith(s.ref.name)) await this.stream(s.ref);
+        const known = this.streams.get(k);
+        if (known) return known;
+        spec = this.declared.get(k);
+      }
       if (!spec) throw new TerminalError(`${displayTable(ref)} is not a stream of this job's files source`);
       p = this.resolve(spec);
       this.streams.set(k, p);
@@ -396,9 +405,10 @@ export class FilesSource {
     const spec = st.spec;
     const where = `stream ${displayTable(spec.ref)}`;
     const flatten = spec.flatten;
-    // Sample records from the first files.
+    // Sample records from the first files (at most 16: a stream of many small files is not read
+    // whole before the run).
     const sample: unknown[][] = [];
-    for (const part of st.parts) {
+    for (const part of st.parts.slice(0, 16)) {
       for await (const batch of this.records(st, part, false)) {
         for (const r of batch) if (!r.bad) sample.push(r.values);
         if (sample.length >= spec.sampleRows) break;
@@ -432,7 +442,7 @@ export class FilesSource {
       }
       const docs = rows.map((r) => parseDoc(r[field]));
       const prefix = `${flatten.column}${flatten.separator}`;
-      const plan = planFlatten(docs, { ...flatten, reserved: fields.filter((_f, i) => i !== field) });
+      const plan = planFlatten(docs, flatten);
       doc = { field, plan, prefix };
     }
     const picks: Pick_[] = [];
@@ -453,6 +463,15 @@ export class FilesSource {
       picks.push({ from: 'field', index: i });
       names.push(f);
       if (base && (i === fields.length - 1 || base.columns[i]?.json)) jsonCols.add(names.length - 1);
+    });
+    // The record's own fields keep their names; a flattened name that one of them (or an earlier
+    // flattened name) already has, ignoring case, gets a hash of its path: never two columns alike.
+    const taken = new Set<string>();
+    picks.forEach((p, j) => {
+      if (p.from === 'field') taken.add(names[j].toLowerCase());
+    });
+    picks.forEach((p, j) => {
+      if (p.from === 'flat') names[j] = claim(taken, names[j], `${flatten?.column}\u0000${names[j]}`);
     });
     st.text = { fields, base, doc, picks };
     const guessers = names.map(() => new TypeGuesser({ source: st.format === 'csv' ? 'csv' : 'jsonl' }));
@@ -480,8 +499,10 @@ export class FilesSource {
     this.applyTypes(spec, columns, true);
     const key = spec.primaryKey ?? [];
     for (const k of key) {
-      if (!names.includes(k))
-        throw new ConfigError(`${where}: primary_key: no column ${JSON.stringify(k)} in the files`);
+      const c = columns.find((x) => x.name === k);
+      if (!c) throw new ConfigError(`${where}: primary_key: no column ${JSON.stringify(k)} in the files`);
+      // NOT NULL while loading: a row without its key is a reject, not a failed swap.
+      c.nullable = false;
     }
     const childPlans = doc ? doc.plan.children : (base?.children ?? []);
     const children: TableRef[] = [];
@@ -529,6 +550,7 @@ export class FilesSource {
       }
     }
     const inDoc = parent.text!.doc !== null;
+    const childTaken = new Set([...key, '_index'].map((n) => n.toLowerCase()));
     const columns: ColumnInfo[] = [
       ...keyIndex.map((i) => ({ ...parentColumns[i], nullable: false })),
       {
@@ -541,7 +563,8 @@ export class FilesSource {
       },
       ...plan.columns.map(
         (c, j): ColumnInfo => ({
-          name: c.name,
+          // An element's own `_id` or `_index` must not take the parent key's or the position's name.
+          name: claim(childTaken, c.name, c.path.join('\u0000')),
           nativeType: `${parent.format} ${c.json ? 'json' : 'text'}`,
           logical: c.json ? { kind: 'json' } : guessers[j].result().logical,
           nullable: true,
@@ -715,6 +738,16 @@ export class FilesSource {
 }
 
 const BAD_DOC = Symbol('not JSON');
+
+/** `name`, or when taken (ignoring case) `name_<8 hex of sha1(salt)>`; the name is then taken. */
+function claim(taken: Set<string>, name: string, salt: string): string {
+  let out = name;
+  for (let n = 8; taken.has(out.toLowerCase()); n += 4) {
+    out = `${name}_${createHash('sha1').update(salt).digest('hex').slice(0, n)}`;
+  }
+  taken.add(out.toLowerCase());
+  return out;
+}
 
 /** A document column's value: JSON text (CSV) parsed, or a JSONL value as it is. */
 function parseDoc(v: unknown): unknown {

@@ -110,12 +110,14 @@ export const MYSQL_DEFAULT_CAST_RULES: readonly CastRule[] = [
 /** Logical -> MySQL native, for tables ferry creates (InnoDB, utf8mb4, binary collation). */
 export function mysqlTypeFor(
   t: LogicalType,
-  context: { key: boolean; keyParts?: number },
+  context: { key: boolean; keyParts?: number; keyReserve?: number },
 ): { type: string; lossy?: string; logical?: LogicalType } {
   // InnoDB keys hold at most 3072 bytes: each part of an n-column key gets an equal share (less 32
-  // bytes for each other part, which need not be text), at 4 bytes a character for text.
+  // bytes for each other part, which need not be text), at 4 bytes a character for text. A key's
+  // only text part beside fixed-width ones gets all but their bytes (`keyReserve`).
   const parts = Math.max(1, context.keyParts ?? 1);
-  const keyBytes = Math.floor((3072 - 32 * (parts - 1)) / parts);
+  const keyBytes =
+    context.keyReserve !== undefined ? 3072 - context.keyReserve : Math.floor((3072 - 32 * (parts - 1)) / parts);
   const keyChars = Math.floor(keyBytes / 4);
   switch (t.kind) {
     case 'boolean':

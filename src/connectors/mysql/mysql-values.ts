@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { canonicalFloat } from '../../core/canonical.js';
+import { plainDecimal, roundScale } from '../../core/decimal-text.js';
 import type { LogicalType } from '../../core/logical-types.js';
 import { InvalidText } from '../../core/policies.js';
 
@@ -199,6 +200,16 @@ export function textForMysql(t: LogicalType): (v: unknown) => string | Buffer {
     return (v) => {
       const s = String(v);
       return /^(true|t|yes|y|on)$/i.test(s) ? '1' : /^(false|f|no|n|off)$/i.test(s) ? '0' : s;
+    };
+  }
+  if (t.kind === 'decimal' && t.scale !== undefined) {
+    // MySQL refuses a decimal with more digits than the scale (a truncation warning); PostgreSQL
+    // rounds it. Rounded here, so a value loads the same into either.
+    const scale = t.scale;
+    return (v) => {
+      const s = String(v).trim();
+      const plain = plainDecimal(s);
+      return plain === null ? s : roundScale(plain, scale);
     };
   }
   if (t.kind === 'timestamptz') {

@@ -61,7 +61,7 @@ export class MysqlWriter implements Writer {
   mapType(
     column: ColumnInfo,
     sourceDialect: string,
-    context: { key: boolean; keyParts?: number } = { key: false },
+    context: { key: boolean; keyParts?: number; keyReserve?: number } = { key: false },
   ): TypeMapping {
     if (sourceDialect === 'mysql' && column.note === undefined) return { nativeType: column.nativeType };
     const m = mysqlTypeFor(column.logical, context);
@@ -222,6 +222,22 @@ export class MysqlWriter implements Writer {
    * of the batch is loaded again. Clean data costs one LOAD DATA per batch.
    */
   private async loadRejecting(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
+    // A zero date ('0000-00-00', '2023-00-10') in a file is refused as PostgreSQL would refuse it
+    // (and as verify judges it), not stored as MySQL's zero date.
+    const [{ mode }] = (await run(conn, 'SELECT @@SESSION.sql_mode AS mode')) as { mode: string }[];
+    await run(conn, `SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_ZERO_DATE,NO_ZERO_IN_DATE')`);
+    try {
+      return await this.loadRejectingBatches(conn, w, batches);
+    } finally {
+      await run(conn, 'SET SESSION sql_mode = ?', [mode]).catch(() => {});
+    }
+  }
+
+  private async loadRejectingBatches(
+    conn: PoolConnection,
+    w: ChunkWrite,
+    batches: AsyncIterable<RowBatch>,
+  ): Promise<number> {
     let rows = 0;
     for await (const batch of batches) {
       let todo = batch.rows;
@@ -244,7 +260,8 @@ export class MysqlWriter implements Writer {
           if (!m) continue;
           const at = Number(m[1] ?? m[2]) - 1;
           if (at < 0 || at >= todo.length || bad.has(at)) continue;
-          const col = /column [`']?(?:[^`'\s]+[`']\.[`'])*([^`'\s]+)[`']?/i.exec(x.Message);
+          // The column is the last quoted name before "at row N" (`db`.`t`.`amount`, 'name').
+          const col = /[`']([^`']+)[`']\s+at row \d+/i.exec(x.Message);
           bad.set(at, { column: col?.[1] ?? null, reason: x.Message });
         }
         if (bad.size === 0) {
