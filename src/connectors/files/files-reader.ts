@@ -85,7 +85,9 @@ export class FilesReader implements Reader {
         key,
         inFile.map((c) => ({ name: c.name, logical: types.get(c.name)! })),
       )) {
-        const out = fileRows.map((r) => pick.map((p) => (p.j >= 0 ? r[p.j] : p.part)));
+        // The file's columns in the order asked for need no copy of each row.
+        const same = pick.length === inFile.length && pick.every((p, i) => p.j === i);
+        const out = same ? fileRows : fileRows.map((r) => pick.map((p) => (p.j >= 0 ? r[p.j] : p.part)));
         rows += out.length;
         yield { rows: out, bytes: out.length * 64 };
       }

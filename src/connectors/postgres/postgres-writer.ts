@@ -50,8 +50,12 @@ function columnEncoder(col: TargetColumn, context: { stream: string; chunk: stri
       return escapeCopy(s);
     };
   }
+  // The text of these types never holds a tab, newline or backslash: no escaping to scan for.
+  if (NO_ESCAPE.has(kind)) return (v) => (v === null || v === undefined ? '\\N' : lit(v));
   return (v) => (v === null || v === undefined ? '\\N' : escapeCopy(lit(v)));
 }
+
+const NO_ESCAPE = new Set(['float32', 'float64', 'decimal', 'uuid', 'date', 'time', 'timestamp', 'timestamptz']);
 
 /**
  * SQLSTATE classes of a row the database refuses: data exceptions (22: bad input syntax, value too
@@ -257,14 +261,9 @@ export class PostgresWriter implements Writer {
       copy.end(text);
       await finished(copy);
     };
-    let rows = 0;
-    for await (const batch of batches) {
-      const lines = batch.rows.map((row) => {
-        let line = encoders[0](row[0]);
-        for (let i = 1; i < encoders.length; i++) line += `\t${encoders[i](row[i])}`;
-        return `${line}\n`;
-      });
-      // Segments [from, to) still to copy; a failure splits one around its bad line.
+    /** Copies lines [from, to) again and again around each line the database refuses. */
+    const segments = async (rowsOf: unknown[][], lines: string[]): Promise<number> => {
+      let done = 0;
       const todo: [number, number][] = [[0, lines.length]];
       while (todo.length > 0) {
         const [from, to] = todo.pop()!;
@@ -273,17 +272,76 @@ export class PostgresWriter implements Writer {
         try {
           await copyLines(lines, from, to);
           await client.query('RELEASE SAVEPOINT ferry_batch');
-          rows += to - from;
+          done += to - from;
         } catch (err) {
           const bad = badCopyLine(err);
           if (!bad || bad.line < 1 || bad.line > to - from) throw err;
           await client.query('ROLLBACK TO SAVEPOINT ferry_batch');
           const at = from + bad.line - 1;
-          w.onReject!(batch.rows[at], bad.column, bad.reason);
+          w.onReject!(rowsOf[at], bad.column, bad.reason);
           todo.push([at + 1, to], [from, at]);
         }
       }
+      return done;
+    };
+    // Clean data: one COPY per group of batches (up to 100,000 rows or 32 MiB of text), streamed
+    // while the next batch is parsed, under one savepoint. The group's rows and lines are kept until
+    // it commits, so a refused row costs a rollback and the segment copies above, never a re-read.
+    let rows = 0;
+    let groupRows: unknown[][] = [];
+    let groupLines: string[] = [];
+    let groupBytes = 0;
+    let copy: ReturnType<typeof copyFrom> | null = null;
+    let copyError: unknown = null;
+    const endGroup = async (): Promise<void> => {
+      if (!copy) return;
+      const c = copy;
+      copy = null;
+      if (!copyError) {
+        c.end();
+        await finished(c).catch((e) => {
+          copyError ??= e;
+        });
+      }
+      if (!copyError) {
+        await client.query('RELEASE SAVEPOINT ferry_batch');
+        rows += groupRows.length;
+      } else {
+        if (!badCopyLine(copyError)) throw copyError;
+        await client.query('ROLLBACK TO SAVEPOINT ferry_batch');
+        rows += await segments(groupRows, groupLines);
+      }
+      groupRows = [];
+      groupLines = [];
+      groupBytes = 0;
+      copyError = null;
+    };
+    for await (const batch of batches) {
+      if (!copy) {
+        await client.query('SAVEPOINT ferry_batch');
+        copy = client.query(copyFrom(sql));
+        copy.on('error', (e: Error) => {
+          copyError ??= e;
+        });
+      }
+      let text = '';
+      for (const row of batch.rows) {
+        let line = encoders[0](row[0]);
+        for (let i = 1; i < encoders.length; i++) line += `\t${encoders[i](row[i])}`;
+        line += '\n';
+        groupLines.push(line);
+        groupRows.push(row);
+        text += line;
+      }
+      groupBytes += text.length;
+      if (!copyError) {
+        await write(copy, text)?.catch((e) => {
+          copyError ??= e;
+        });
+      }
+      if (groupRows.length >= 100_000 || groupBytes >= 32 << 20) await endGroup();
     }
+    await endGroup();
     return rows;
   }
 
