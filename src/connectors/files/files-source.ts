@@ -13,6 +13,7 @@
  * A file is read only if it is still the version the plan listed (S3 ETag, local mtime and size).
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import picomatch from 'picomatch';
 import type {
   ColumnInfo,
@@ -321,6 +322,7 @@ export class FilesSource {
     st: Stream,
     part: SourcePart,
     check: boolean,
+    meter?: { bytes: number },
   ): AsyncIterable<{ values: unknown[]; line: number; bad?: string }[]> {
     const spec = st.spec;
     const kind = kindOf(part.path);
@@ -335,6 +337,18 @@ export class FilesSource {
       }
       body = (await this.storage.read(part.path, part.etag.startsWith('mtime:') ? undefined : part.etag)) as never;
     } else body = (await this.storage.read(part.path)) as never;
+    const raw = body;
+    if (meter) {
+      // Bytes of the file read so far (the sample's share of the stream, for the row estimate).
+      body = Readable.from(
+        (async function* () {
+          for await (const c of raw) {
+            meter.bytes += c.length;
+            yield c;
+          }
+        })(),
+      ) as never;
+    }
     const dec = await decompressor(compression === 'snappy' ? 'none' : compression);
     const bytes: AsyncIterable<Buffer> = dec ? (body.pipe(dec) as never) : body;
     const text = decodeText(bytes, spec.encoding as TextEncoding);
@@ -378,6 +392,7 @@ export class FilesSource {
       }
     } finally {
       (body as unknown as { destroy?: () => void }).destroy?.();
+      (raw as unknown as { destroy?: () => void }).destroy?.();
     }
   }
 
@@ -408,8 +423,9 @@ export class FilesSource {
     // Sample records from the first files (at most 16: a stream of many small files is not read
     // whole before the run).
     const sample: unknown[][] = [];
+    const meter = { bytes: 0 };
     for (const part of st.parts.slice(0, 16)) {
-      for await (const batch of this.records(st, part, false)) {
+      for await (const batch of this.records(st, part, false, meter)) {
         for (const r of batch) if (!r.bad) sample.push(r.values);
         if (sample.length >= spec.sampleRows) break;
       }
@@ -526,8 +542,8 @@ export class FilesSource {
       columns,
       primaryKey: key,
       indexes: [],
-      // The sample's share of the first file, scaled to all files (an estimate for progress only).
-      estimatedRows: Math.round(sample.length * (st.parts.reduce((a, p) => a + p.size, 0) / st.parts[0].size || 1)),
+      // The sample scaled by the bytes it took to all the files' bytes (an estimate for progress only).
+      estimatedRows: Math.round(sample.length * (st.parts.reduce((a, p) => a + p.size, 0) / Math.max(1, meter.bytes))),
       children,
       note: `${st.format.toUpperCase()} text: types inferred from ${sample.length} sampled rows of ${st.parts.length} file(s); the database casts each value, and refuses go to rejects`,
     };

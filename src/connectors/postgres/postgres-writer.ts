@@ -284,7 +284,7 @@ export class PostgresWriter implements Writer {
       }
       return done;
     };
-    // Clean data: one COPY per group of batches (up to 100,000 rows or 32 MiB of text), streamed
+    // Clean data: one COPY per group of batches (up to 25,000 rows or 8 MiB of text), streamed
     // while the next batch is parsed, under one savepoint. The group's rows and lines are kept until
     // it commits, so a refused row costs a rollback and the segment copies above, never a re-read.
     let rows = 0;
@@ -339,7 +339,7 @@ export class PostgresWriter implements Writer {
           copyError ??= e;
         });
       }
-      if (groupRows.length >= 100_000 || groupBytes >= 32 << 20) await endGroup();
+      if (groupRows.length >= 25_000 || groupBytes >= 8 << 20) await endGroup();
     }
     await endGroup();
     return rows;
