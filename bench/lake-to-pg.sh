@@ -69,12 +69,7 @@ read -r -a CONTENDERS <<<"${BENCH_CONTENDERS//,/ }"
 BENCH_PROFILE="${BENCH_PROFILE:-}"
 read -r -a PROFILE <<<"${BENCH_PROFILE//,/ }"
 
-for v in ROWS ROUNDS TIMEOUT RSS_INTERVAL_MS PROFILE_TOP; do
-  if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
-    echo "bench: $v must be a whole number, got '${!v}'" >&2
-    exit 2
-  fi
-done
+require_whole_numbers ROWS ROUNDS TIMEOUT RSS_INTERVAL_MS PROFILE_TOP
 if [[ -n "$PARALLEL" ]] && ! [[ "$PARALLEL" =~ ^[1-9][0-9]*$ ]]; then
   echo "bench: FERRY_PARALLEL must be a positive whole number, got '$PARALLEL'" >&2
   exit 2
@@ -143,24 +138,6 @@ PG_URL="postgres://${PGUSER}@${PGHOST}:${PGPORT}"
 
 # ---------------------------------------------------------------- prepare ---
 
-# The source is bench/pg-to-pg.sh's table; that script (with BENCH_ROUNDS=0)
-# rebuilds it whenever its row count is not ROWS or it has no primary key.
-prepare_source() {
-  local have pk
-  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
-  pk="$(data_fact_has_pk "$SRC_DB" 2>/dev/null)" || pk=""
-  if [[ "$have" == "$ROWS" && "$pk" == t ]]; then
-    log "source $SRC_DB.public.data_fact already holds $ROWS rows"
-    return 0
-  fi
-  log "$SRC_DB.public.data_fact has ${have:-no table} rows (want $ROWS${have:+, primary key: ${pk:-?}}): rebuilding it with bench/pg-to-pg.sh"
-  BENCH_ROWS="$ROWS" BENCH_ROUNDS=0 BENCH_KEEP=0 bash bench/pg-to-pg.sh >&2 || return 1
-  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
-  if [[ "$have" != "$ROWS" ]]; then
-    echo "bench: $SRC_DB.public.data_fact has ${have:-no table} rows after preparing, expected $ROWS" >&2
-    return 1
-  fi
-}
 
 # A fingerprint of a data_fact-shaped table: its row count and a sum of per-row hashes over every
 # column (value as float8, so a numeric column of the same numbers gives the same sum).
@@ -261,7 +238,7 @@ if ! pg_val postgres "SELECT 1" >/dev/null; then
   echo "bench: cannot reach PostgreSQL at $PGHOST:$PGPORT as $PGUSER" >&2
   exit 1
 fi
-prepare_source || { echo "bench: preparing the source failed" >&2; exit 1; }
+prepare_pg_data_fact || { echo "bench: preparing the source failed" >&2; exit 1; }
 SRC_COUNT="$(data_fact_count "$SRC_DB")" || { echo "bench: cannot count the source" >&2; exit 1; }
 if [[ ! -f "$FERRY_BIN" ]]; then
   echo "bench: $FERRY_BIN does not exist: run 'npm run build' first (ferry writes the lakes)" >&2

@@ -201,3 +201,33 @@ run_rounds() {
     done
   done
 }
+
+# The PostgreSQL data_fact source of the scripts (SRC_DB, ROWS) is bench/pg-to-pg.sh's table; that script (with BENCH_ROUNDS=0)
+# rebuilds it whenever its row count is not ROWS or it has no primary key.
+prepare_pg_data_fact() {
+  local have pk
+  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
+  pk="$(data_fact_has_pk "$SRC_DB" 2>/dev/null)" || pk=""
+  if [[ "$have" == "$ROWS" && "$pk" == t ]]; then
+    log "source $SRC_DB.public.data_fact already holds $ROWS rows"
+    return 0
+  fi
+  log "$SRC_DB.public.data_fact has ${have:-no table} rows (want $ROWS${have:+, primary key: ${pk:-?}}): rebuilding it with bench/pg-to-pg.sh"
+  BENCH_ROWS="$ROWS" BENCH_ROUNDS=0 BENCH_KEEP=0 bash bench/pg-to-pg.sh >&2 || return 1
+  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
+  if [[ "$have" != "$ROWS" ]]; then
+    echo "bench: $SRC_DB.public.data_fact has ${have:-no table} rows after preparing, expected $ROWS" >&2
+    return 1
+  fi
+}
+
+# Exits 2 unless each named variable holds a whole number. Usage: require_whole_numbers ROWS ROUNDS ...
+require_whole_numbers() {
+  local v
+  for v in "$@"; do
+    if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
+      echo "bench: $v must be a whole number, got '${!v}'" >&2
+      exit 2
+    fi
+  done
+}

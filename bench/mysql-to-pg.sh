@@ -51,12 +51,7 @@ PGL_WITH="${PGLOADER_WITH-workers = 2, concurrency = 1, prefetch rows = 10000}"
 BENCH_CONTENDERS="${BENCH_CONTENDERS:-p f}"
 read -r -a CONTENDERS <<<"${BENCH_CONTENDERS//,/ }"
 
-for v in ROWS ROUNDS PARALLEL TIMEOUT RSS_INTERVAL_MS PGL_SPACE; do
-  if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
-    echo "bench: $v must be a whole number, got '${!v}'" >&2
-    exit 2
-  fi
-done
+require_whole_numbers ROWS ROUNDS PARALLEL TIMEOUT RSS_INTERVAL_MS PGL_SPACE
 for c in "${CONTENDERS[@]}"; do
   [[ "$c" =~ ^[pf]$ ]] || { echo "bench: unknown contender '$c' (use p f)" >&2; exit 2; }
 done

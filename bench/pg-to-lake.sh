@@ -53,12 +53,7 @@ RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"
 BENCH_CONTENDERS="${BENCH_CONTENDERS:-a b c}"
 read -r -a CONTENDERS <<<"${BENCH_CONTENDERS//,/ }"
 
-for v in ROWS ROUNDS TIMEOUT RSS_INTERVAL_MS; do
-  if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
-    echo "bench: $v must be a whole number, got '${!v}'" >&2
-    exit 2
-  fi
-done
+require_whole_numbers ROWS ROUNDS TIMEOUT RSS_INTERVAL_MS
 for v in PARALLEL CHUNK_ROWS; do
   if [[ -n "${!v}" ]] && ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
     echo "bench: FERRY_$v must be a positive whole number, got '${!v}'" >&2
@@ -130,30 +125,12 @@ A_OUT="$WORK/a/data_fact.csv.gz"
 
 # ---------------------------------------------------------------- prepare ---
 
-# The source is bench/pg-to-pg.sh's table; that script (with BENCH_ROUNDS=0)
-# rebuilds it whenever its row count is not ROWS or it has no primary key.
-prepare_source() {
-  local have pk
-  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
-  pk="$(data_fact_has_pk "$SRC_DB" 2>/dev/null)" || pk=""
-  if [[ "$have" == "$ROWS" && "$pk" == t ]]; then
-    log "source $SRC_DB.public.data_fact already holds $ROWS rows"
-    return 0
-  fi
-  log "$SRC_DB.public.data_fact has ${have:-no table} rows (want $ROWS${have:+, primary key: ${pk:-?}}): rebuilding it with bench/pg-to-pg.sh"
-  BENCH_ROWS="$ROWS" BENCH_ROUNDS=0 BENCH_KEEP=0 bash bench/pg-to-pg.sh >&2 || return 1
-  have="$(data_fact_count "$SRC_DB" 2>/dev/null)" || have=""
-  if [[ "$have" != "$ROWS" ]]; then
-    echo "bench: $SRC_DB.public.data_fact has ${have:-no table} rows after preparing, expected $ROWS" >&2
-    return 1
-  fi
-}
 
 if ! pg_val postgres "SELECT 1" >/dev/null; then
   echo "bench: cannot reach PostgreSQL at $PGHOST:$PGPORT as $PGUSER" >&2
   exit 1
 fi
-prepare_source || { echo "bench: preparing the source failed" >&2; exit 1; }
+prepare_pg_data_fact || { echo "bench: preparing the source failed" >&2; exit 1; }
 SRC_COUNT="$(data_fact_count "$SRC_DB")" || { echo "bench: cannot count the source" >&2; exit 1; }
 if ((ROUNDS == 0)); then
   log "BENCH_ROUNDS=0: source prepared ($SRC_COUNT rows), nothing timed"

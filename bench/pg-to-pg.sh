@@ -38,12 +38,7 @@ RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"
 BENCH_CONTENDERS="${BENCH_CONTENDERS:-a b c d}"
 read -r -a CONTENDERS <<<"${BENCH_CONTENDERS//,/ }"
 
-for v in ROWS ROUNDS PARALLEL TIMEOUT RSS_INTERVAL_MS; do
-  if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
-    echo "bench: $v must be a whole number, got '${!v}'" >&2
-    exit 2
-  fi
-done
+require_whole_numbers ROWS ROUNDS PARALLEL TIMEOUT RSS_INTERVAL_MS
 for c in "${CONTENDERS[@]}"; do
   [[ "$c" =~ ^[abcd]$ ]] || { echo "bench: unknown contender '$c' (use a b c d)" >&2; exit 2; }
 done
