@@ -68,34 +68,32 @@ export class FilesReader implements Reader {
     }
     const inFile = m.columns.filter((c) => !c.inPath);
     const types = new Map(m.columns.map((c) => [c.name, parseLogical(c.type, c.name)]));
-    {
-      const key = `${folder}/${f.path}`;
-      await this.checkFile(key, f);
-      // Where each requested column comes from: the file (its position there) or the partition.
-      const pick = columns.map((c) => {
-        const j = inFile.findIndex((x) => x.name === c.name);
-        if (j >= 0) return { j, part: undefined };
-        const spec = m.partition_by.find((p) => p.column === c.name && !p.granularity);
-        const exact = spec ? (f.partition?.[spec.key] ?? null) : null;
-        return { j: -1, part: exact === null ? null : textDecoder(types.get(c.name)!)(exact) };
+    const key = `${folder}/${f.path}`;
+    await this.checkFile(key, f);
+    // Where each requested column comes from: the file (its position there) or the partition.
+    const pick = columns.map((c) => {
+      const j = inFile.findIndex((x) => x.name === c.name);
+      if (j >= 0) return { j, part: undefined };
+      const spec = m.partition_by.find((p) => p.column === c.name && !p.granularity);
+      const exact = spec ? (f.partition?.[spec.key] ?? null) : null;
+      return { j: -1, part: exact === null ? null : textDecoder(types.get(c.name)!)(exact) };
+    });
+    let rows = 0;
+    for await (const fileRows of this.decode(
+      m,
+      key,
+      inFile.map((c) => ({ name: c.name, logical: types.get(c.name)! })),
+    )) {
+      // The file's columns in the order asked for need no copy of each row.
+      const same = pick.length === inFile.length && pick.every((p, i) => p.j === i);
+      const out = same ? fileRows : fileRows.map((r) => pick.map((p) => (p.j >= 0 ? r[p.j] : p.part)));
+      rows += out.length;
+      yield { rows: out, bytes: out.length * 64 };
+    }
+    if (rows !== f.rows) {
+      throw new TerminalError(`${key}: holds ${rows} rows, the manifest says ${f.rows}`, {
+        hint: 'the file was changed after it was written; rerun the stream',
       });
-      let rows = 0;
-      for await (const fileRows of this.decode(
-        m,
-        key,
-        inFile.map((c) => ({ name: c.name, logical: types.get(c.name)! })),
-      )) {
-        // The file's columns in the order asked for need no copy of each row.
-        const same = pick.length === inFile.length && pick.every((p, i) => p.j === i);
-        const out = same ? fileRows : fileRows.map((r) => pick.map((p) => (p.j >= 0 ? r[p.j] : p.part)));
-        rows += out.length;
-        yield { rows: out, bytes: out.length * 64 };
-      }
-      if (rows !== f.rows) {
-        throw new TerminalError(`${key}: holds ${rows} rows, the manifest says ${f.rows}`, {
-          hint: 'the file was changed after it was written; rerun the stream',
-        });
-      }
     }
   }
 
