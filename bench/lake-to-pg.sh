@@ -104,15 +104,7 @@ declare -A RSS_TREE=() RSS_HWM=() RSS_GNU=()  # contender -> "kb kb ..." (succes
 declare -A CPU=()     # contender -> "secs secs ..." user+system CPU of the contender's own processes (GNU time)
 BAD=0                 # 1 once any load failed or held the wrong rows
 
-TO=()
-((TIMEOUT > 0)) && TO=(timeout --kill-after=30 "$TIMEOUT")
-
-# GNU time (Debian package "time") is optional: memory is also sampled from /proc.
-GNU_TIME=""
-if [[ "${BENCH_GNU_TIME:-1}" == 1 ]]; then
-  GNU_TIME="$(type -P time)" || GNU_TIME=""
-  if [[ -n "$GNU_TIME" ]] && ! "$GNU_TIME" --version 2>&1 | grep -q GNU; then GNU_TIME=""; fi
-fi
+set_timeout_and_gnu_time
 
 WORK="$(mktemp -d -t ferry-bench-l2p.XXXXXX)" || exit 1
 LAKE="${BENCH_LAKE_DIR:-$WORK/lakes}"

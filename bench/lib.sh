@@ -231,3 +231,16 @@ require_whole_numbers() {
     fi
   done
 }
+
+# Sets TO (a `timeout` prefix when TIMEOUT > 0) and GNU_TIME (GNU time's path, or empty: it is
+# optional, as memory is also sampled from /proc; BENCH_GNU_TIME=0 turns it off).
+set_timeout_and_gnu_time() {
+  TO=()
+  ((TIMEOUT > 0)) && TO=(timeout --kill-after=30 "$TIMEOUT")
+  GNU_TIME=""
+  if [[ "${BENCH_GNU_TIME:-1}" == 1 ]]; then
+    GNU_TIME="$(type -P time)" || GNU_TIME=""
+    if [[ -n "$GNU_TIME" ]] && ! "$GNU_TIME" --version 2>&1 | grep -q GNU; then GNU_TIME=""; fi
+  fi
+  return 0
+}

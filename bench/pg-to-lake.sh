@@ -82,15 +82,7 @@ declare -A FILES=()   # contender -> data files of its last successful run
 declare -A RSS_TREE=() RSS_HWM=() RSS_GNU=()  # contender -> "kb kb ..." (successful rounds)
 declare -A CPU=()     # contender -> "secs secs ..." user+system CPU of the contender's own processes (GNU time)
 
-TO=()
-((TIMEOUT > 0)) && TO=(timeout --kill-after=30 "$TIMEOUT")
-
-# GNU time (Debian package "time") is optional: memory is also sampled from /proc.
-GNU_TIME=""
-if [[ "${BENCH_GNU_TIME:-1}" == 1 ]]; then
-  GNU_TIME="$(type -P time)" || GNU_TIME=""
-  if [[ -n "$GNU_TIME" ]] && ! "$GNU_TIME" --version 2>&1 | grep -q GNU; then GNU_TIME=""; fi
-fi
+set_timeout_and_gnu_time
 
 WORK="$(mktemp -d -t ferry-bench-lake.XXXXXX)" || exit 1
 mkdir -p "$WORK/logs" "$WORK/a" "$WORK/b" "$WORK/c"

@@ -58,15 +58,7 @@ RSS_TREE_KB=()        # ferry, one per successful round
 RSS_HWM_KB=()
 RSS_GNU_KB=()
 
-TO=()
-((TIMEOUT > 0)) && TO=(timeout --kill-after=30 "$TIMEOUT")
-
-# GNU time (Debian package "time") is optional: memory is also sampled from /proc.
-GNU_TIME=""
-if [[ "${BENCH_GNU_TIME:-1}" == 1 ]]; then
-  GNU_TIME="$(type -P time)" || GNU_TIME=""
-  if [[ -n "$GNU_TIME" ]] && ! "$GNU_TIME" --version 2>&1 | grep -q GNU; then GNU_TIME=""; fi
-fi
+set_timeout_and_gnu_time
 
 WORK="$(mktemp -d -t ferry-bench.XXXXXX)" || exit 1
 mkdir -p "$WORK/logs"

@@ -6,9 +6,10 @@
  * PostgreSQL and MariaDB accept. A value outside them is judged a reject; if the database took it
  * after all, verify reports the chunk as a mismatch (never a false "equal").
  */
-import { plainDecimal, roundScale } from '../core/decimal-text.js';
+
 import type { LogicalType } from '../core/logical-types.js';
 import { InvalidText, UnreadableValue } from '../core/policies.js';
+import { plainDecimal, roundScale, zonedToUtc } from '../core/text-values.js';
 import { isValidTemporal, Rejection } from './transforms.js';
 
 const INT_RANGE: Record<string, [bigint, bigint]> = {
@@ -42,14 +43,8 @@ function stamp(m: RegExpExecArray): { date: string; time: string; zone: string |
 
 /** The UTC text of a zoned timestamp (`+00` form of the logical type). */
 function toUtc(date: string, time: string, zone: string | undefined): string | null {
-  if (!zone || /^z$/i.test(zone) || /^[+-]00(:?00)?$/.test(zone)) return `${date} ${time}+00`;
-  const z = zone.replace(':', '');
-  const minutes = (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5) || 0)) * (z[0] === '-' ? -1 : 1);
-  const [hms, frac] = time.split('.');
-  const ms = Date.parse(`${date}T${hms}Z`);
-  if (Number.isNaN(ms)) return null;
-  const utc = new Date(ms - minutes * 60_000).toISOString();
-  return `${utc.slice(0, 10)} ${utc.slice(11, 19)}${frac ? `.${frac}` : ''}+00`;
+  const utc = zonedToUtc(date, time, zone);
+  return utc === null ? null : `${utc}+00`;
 }
 
 /** The cast of one column's text into its logical type's value, or a Rejection. */

@@ -686,7 +686,8 @@ export class FilesSource {
           }
           flat = flattenRow(docValue, shape.doc.plan).map(jsonText);
         }
-        const row = shape.picks.map((p) => (p.from === 'field' ? fields[p.index] : flat![p.index]));
+        // Without a document column the record's fields are the row (no copy per row).
+        const row = flat ? shape.picks.map((p) => (p.from === 'field' ? fields[p.index] : flat![p.index])) : fields;
         if (!st.child) {
           out.push(row);
           continue;

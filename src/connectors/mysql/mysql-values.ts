@@ -6,9 +6,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { canonicalFloat } from '../../core/canonical.js';
-import { plainDecimal, roundScale } from '../../core/decimal-text.js';
 import type { LogicalType } from '../../core/logical-types.js';
 import { InvalidText } from '../../core/policies.js';
+import { plainDecimal, roundScale, zonedToUtc } from '../../core/text-values.js';
 
 type Raw = Buffer | null;
 
@@ -217,16 +217,8 @@ export function textForMysql(t: LogicalType): (v: unknown) => string | Buffer {
       const s = String(v);
       const m = ZONED.exec(s);
       if (!m) return s;
-      const ms = Date.parse(`${m[1]}T${m[2].length === 5 ? `${m[2]}:00` : m[2]}${normalOffset(m[4])}`);
-      if (Number.isNaN(ms)) return s;
-      return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}${m[3] ?? ''}`;
+      return zonedToUtc(m[1], `${m[2].length === 5 ? `${m[2]}:00` : m[2]}${m[3] ?? ''}`, m[4]) ?? s;
     };
   }
   return (v) => (v instanceof InvalidText ? v.bytes : String(v));
-}
-
-function normalOffset(z: string): string {
-  if (/^z$/i.test(z)) return 'Z';
-  const d = z.replace(':', '');
-  return `${d.slice(0, 3)}:${d.slice(3, 5) || '00'}`;
 }

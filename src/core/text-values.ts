@@ -1,7 +1,8 @@
 /**
- * Exact decimal text, as databases read it: an exponent moved into the digits, and rounding to a
- * scale half away from zero (PostgreSQL's numeric and MySQL's decimal both round so). Used where
- * ferry must agree with the database on a decimal written as text (a files source).
+ * Values written as text, read as databases read them (a files source's CSV and JSONL): exact
+ * decimals (an exponent moved into the digits, rounding to a scale half away from zero, as
+ * PostgreSQL's numeric and MySQL's decimal both round) and zoned timestamps turned to UTC. Used
+ * where ferry must agree with the database: verify's cast, and text MySQL would refuse.
  */
 
 /** Digits of an exact decimal text with the point moved by an exponent: `1.5e3` -> `1500`. */
@@ -34,4 +35,20 @@ export function roundScale(s: string, scale: number): string {
   const text = digits.toString().padStart(scale + 1, '0');
   const out = scale ? `${text.slice(0, -scale)}.${text.slice(-scale)}` : text;
   return (neg && /[1-9]/.test(out) ? '-' : '') + out;
+}
+
+/**
+ * A timestamp with a zone offset as UTC text, `YYYY-MM-DD HH:MM:SS[.f]` (no zone): `date` is
+ * `YYYY-MM-DD`, `time` `HH:MM:SS[.f]`, `zone` `Z`, `±HH`, `±HHMM` or `±HH:MM` (none: already UTC).
+ * Null when the date is not one `Date` can hold.
+ */
+export function zonedToUtc(date: string, time: string, zone: string | undefined): string | null {
+  if (!zone || /^z$/i.test(zone) || /^[+-]00(:?00)?$/.test(zone)) return `${date} ${time}`;
+  const z = zone.replace(':', '');
+  const minutes = (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5) || 0)) * (z[0] === '-' ? -1 : 1);
+  const [hms, frac] = time.split('.');
+  const ms = Date.parse(`${date}T${hms}Z`);
+  if (Number.isNaN(ms)) return null;
+  const utc = new Date(ms - minutes * 60_000).toISOString();
+  return `${utc.slice(0, 10)} ${utc.slice(11, 19)}${frac ? `.${frac}` : ''}`;
 }
