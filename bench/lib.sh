@@ -244,3 +244,21 @@ set_timeout_and_gnu_time() {
   fi
   return 0
 }
+
+# Machine-readable results for bench/run-all. When BENCH_RESULTS names a file, appends one
+# tab-separated line per contender (a field left empty is written as "-"):
+#   workload  id  role  label  median_s  rounds_s  peak_rss_kb  rows  check
+# workload: a short name shared by the contenders compared with each other (pg-pg, mysql-mysql, ...);
+# role: `ref` for the one row the workload's ratios divide by, `ferry` for a ferry run, `tool` for
+# any other contender; rounds_s: each successful round's seconds, space-separated; check: `ok`,
+# what was wrong, or `FAILED (exit N)` (then median_s is "-").
+# Usage: emit_result WORKLOAD ID ROLE LABEL MEDIAN_S "ROUNDS_S" PEAK_RSS_KB ROWS CHECK
+emit_result() {
+  [[ -n "${BENCH_RESULTS:-}" ]] || return 0
+  local f out=()
+  for f in "$@"; do out+=("${f:--}"); done
+  (
+    IFS=$'\t'
+    printf '%s\n' "${out[*]}"
+  ) >>"$BENCH_RESULTS"
+}
