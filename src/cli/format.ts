@@ -74,6 +74,7 @@ export function formatPlan(plan: Plan): string {
       ),
     );
     if (sp.sourceNote) out.push(`  source: ${sp.sourceNote}`);
+    if (sp.chunkNote) out.push(`  chunks: ${sp.chunkNote}`);
     if (files) {
       const shown = sp.chunks.slice(0, 3).map((c) => c.part!.path);
       out.push(`  files: ${shown.join(', ')}${files > 3 ? `, ... (${n(files)} files)` : ''}`);

@@ -37,6 +37,8 @@ export interface StreamSpec {
   target?: string;
   mode: Mode;
   chunkRows: number;
+  /** chunk_rows was set in the job (not the default), so the planner keeps it as it is. */
+  chunkRowsSet: boolean;
   batchRows: number;
   maxAttempts: number;
   columns?: string[];
@@ -167,6 +169,7 @@ export function jobFromObject(
     target: s?.target,
     mode: s?.mode ?? d.mode ?? 'full-refresh',
     chunkRows: s?.chunk_rows ?? d.chunk_rows ?? DEFAULT_CHUNK_ROWS,
+    chunkRowsSet: (s?.chunk_rows ?? d.chunk_rows) !== undefined,
     batchRows: s?.batch_rows ?? d.batch_rows ?? DEFAULT_BATCH_ROWS,
     maxAttempts: s?.max_attempts ?? d.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
     columns: Array.isArray(s?.columns) ? s.columns : undefined,

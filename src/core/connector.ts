@@ -234,6 +234,12 @@ export interface Introspector {
    * tuples b1 < b2 < ... give chunks (-inf,b1], (b1,b2], ..., (bn,+inf).
    */
   chunkBoundaries(ref: TableRef, key: readonly ColumnInfo[], chunkRows: number): Promise<KeyTuple[]>;
+  /**
+   * How closely the table's physical order follows the key: 1 (or -1) stored in key order, 0
+   * scattered (random uuids); null when unknown. A key range over a scattered key visits most of
+   * the table's pages, so each chunk then costs about a pass over the whole table.
+   */
+  keyLocality?(ref: TableRef, key: readonly ColumnInfo[]): Promise<number | null>;
   /** Exact count of rows in a range (or the whole table). */
   count(ref: TableRef, key: readonly ColumnInfo[], range: KeyRange | null): Promise<number>;
   /**

@@ -50,6 +50,8 @@ export interface StreamPlan {
   /** Raw format copied byte for byte (same types on both sides, no transform), or null. */
   passThrough: string | null;
   chunkRows: number;
+  /** Why the chunks are cut as they are, when not by chunk_rows as configured. */
+  chunkNote?: string;
   batchRows: number;
   maxAttempts: number;
   maxRejects: number;

@@ -41,6 +41,7 @@ describe('jobFromObject defaults', () => {
         target: undefined,
         mode: 'full-refresh',
         chunkRows: 500_000,
+        chunkRowsSet: false,
         batchRows: 10_000,
         maxAttempts: 5,
         columns: undefined,
@@ -124,11 +125,19 @@ describe('jobFromObject defaults', () => {
       },
     });
     expect(j.parallel).toBe(9);
-    expect(j.streams[0]).toMatchObject({ selector: 'a', mode: 'append', chunkRows: 50, batchRows: 7, maxAttempts: 2 });
+    expect(j.streams[0]).toMatchObject({
+      selector: 'a',
+      mode: 'append',
+      chunkRows: 50,
+      chunkRowsSet: true,
+      batchRows: 7,
+      maxAttempts: 2,
+    });
     expect(j.streams[1]).toMatchObject({
       selector: 'b',
       mode: 'full-refresh',
       chunkRows: 3,
+      chunkRowsSet: true,
       batchRows: 7,
       maxAttempts: 2,
       target: 'x',

@@ -108,6 +108,19 @@ export class PostgresIntrospector implements Introspector {
     };
   }
 
+  /** The planner's correlation of the key's first column with the heap order (from ANALYZE), if known. */
+  async keyLocality(ref: TableRef, key: readonly ColumnInfo[]): Promise<number | null> {
+    if (key.length === 0) return null;
+    const rows = await this.session.query<{ c: number | null }>(
+      `SELECT s.correlation::float8 AS c FROM pg_stats s JOIN pg_class r ON r.relname = s.tablename
+         JOIN pg_namespace n ON n.oid = r.relnamespace AND n.nspname = s.schemaname
+        WHERE r.oid = to_regclass($1) AND s.attname = $2 AND NOT s.inherited`,
+      [quoteTable(ref), key[0].name],
+    );
+    const c = rows[0]?.c;
+    return typeof c === 'number' ? c : null;
+  }
+
   async count(ref: TableRef, key: readonly ColumnInfo[], range: KeyRange | null): Promise<number> {
     const rows = await this.session.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${quoteTable(ref)}${rangeWhere(key, range)}`,
