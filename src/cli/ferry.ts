@@ -1,4 +1,5 @@
 /** The `ferry` command: a thin layer over the library API (src/api/operations.ts). */
+import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { plan, run, status, verify } from '../api/operations.js';
 import { ConfigError, EXIT_CODES, errorMessage, exitCodeFor } from '../core/errors.js';
@@ -121,8 +122,27 @@ Exit codes:
   return cmd;
 }
 
+/**
+ * V8 lets its old generation grow to about 4x what survives a full GC when a program allocates fast,
+ * and a copy allocates fast (a string or a number per value): PostgreSQL -> Parquet held 100-115 MB
+ * live and peaked at 552 MB RSS. Growing by half instead peaked at 297 MB for the same time. The flag
+ * is read at each GC, so setting it here works (unlike --max-old-space-size). FERRY_HEAP_GROWING_PERCENT
+ * changes it; 0 leaves V8's own heuristics.
+ */
+function boundHeapGrowth(): void {
+  const raw = process.env.FERRY_HEAP_GROWING_PERCENT ?? '50';
+  const pct = Number(raw);
+  if (!Number.isInteger(pct) || pct < 0) {
+    throw new ConfigError(
+      `FERRY_HEAP_GROWING_PERCENT must be a whole number (0 for V8's default), got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (pct > 0) v8.setFlagsFromString(`--heap-growing-percent=${pct}`);
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
+    boundHeapGrowth();
     await program().parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -358,8 +358,7 @@ async function planStream(
     chunks = parts.map((part, i) => ({ id: chunkId(i + 1), range: null, part }));
   } else if (computeChunks && chunkKey.length > 0) {
     const keyCols = chunkKey.map((k) => info.columns.find((c) => c.name === k)!);
-    const bounds =
-      (await boundsPromise) ?? (await source.introspector.chunkBoundaries(info.ref, keyCols, sizing.rows));
+    const bounds = (await boundsPromise) ?? (await source.introspector.chunkBoundaries(info.ref, keyCols, sizing.rows));
     chunks = [];
     let lo: unknown[] | null = null;
     for (const b of [...bounds, null]) {
