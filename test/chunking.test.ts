@@ -4,10 +4,11 @@
  * (every key range of a scattered key reads most of the table's pages). Real server, tables of
  * 1.2M rows (the default chunk_rows is 500,000), and a real copy that must hold every row once.
  */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobFromObject, plan, run } from '../src/index.js';
-import { freshPgDatabase, pgQuery, pgUrl, tempDir } from './helpers/env.js';
+import { freshPgDatabase, pgQuery, pgUrl, runCli, tempDir, writeJob } from './helpers/env.js';
 
 const SRC = 'ferry_chunking_src';
 const DST = 'ferry_chunking_dst';
@@ -80,5 +81,30 @@ describe('chunks of a PostgreSQL source', () => {
     const [dst] = await pgQuery(DST, fp);
     expect(src).toMatchObject({ n: ROWS, d: ROWS });
     expect(dst).toEqual(src);
+  }, 120_000);
+
+  it('ferry run --parallel N overrides the job file: the plan is cut for N slots and N chunks run at once', async () => {
+    const dir = path.join(work, 'cli');
+    mkdirSync(dir, { recursive: true });
+    const file = writeJob(dir, {
+      source: pgUrl(SRC),
+      target: pgUrl(DST),
+      defaults: { mode: 'full-refresh', parallel: 4 },
+      streams: { 'public.scattered': { target: 'public.scattered_cli' } },
+    });
+    const bad = await runCli(['run', '--parallel', '0', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--parallel: expected a positive integer, got 0');
+    const r = await runCli(['run', '--no-progress', '--parallel', '3', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = path.join(dir, '.ferry', 'job', 'runs');
+    const events = readFileSync(path.join(runs, readdirSync(runs)[0]), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.find((e) => e.event === 'run-start').parallel).toBe(3);
+    expect(events.filter((e) => e.event === 'chunk-done')).toHaveLength(3);
+    const [n] = await pgQuery<{ n: number }>(DST, 'SELECT count(*)::int AS n FROM scattered_cli');
+    expect(n.n).toBe(ROWS);
   }, 120_000);
 });

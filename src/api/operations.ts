@@ -99,6 +99,11 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
       if (unfinished) {
         runId = unfinished.runId;
         thePlan = unfinished.plan;
+        // The chunks are the stored plan's; how many run at once is this run's choice.
+        thePlan.parallel = Math.max(
+          1,
+          Math.min(job.parallel, source.capabilities.maxReaders, target.capabilities.maxWriters),
+        );
         declareStreams(job, source);
         state.setRunStatus(runId, 'running');
       } else {

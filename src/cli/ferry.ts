@@ -2,6 +2,7 @@
 import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { plan, run, status, verify } from '../api/operations.js';
+import { loadJob } from '../config/load-job.js';
 import { ConfigError, EXIT_CODES, errorMessage, exitCodeFor } from '../core/errors.js';
 import { toJson } from '../core/key-codec.js';
 import { redact } from '../core/redact.js';
@@ -53,7 +54,10 @@ Exit codes:
       'abandon an unfinished earlier run instead of resuming it (append mode: rows it committed stay in the target)',
     )
     .option('--no-progress', 'no live progress on the terminal')
-    .action(async (job: string, opts: { json?: boolean; fresh?: boolean; progress: boolean }) => {
+    .option('--parallel <n>', 'chunks in flight at once (overrides defaults.parallel of the job file)')
+    .action(async (file: string, opts: { json?: boolean; fresh?: boolean; progress: boolean; parallel?: string }) => {
+      const job = loadJob(file);
+      if (opts.parallel !== undefined) job.parallel = parallelOption(opts.parallel);
       const controller = new AbortController();
       let interrupted = false;
       const onSignal = () => {
@@ -138,6 +142,12 @@ function boundHeapGrowth(): void {
     );
   }
   if (pct > 0) v8.setFlagsFromString(`--heap-growing-percent=${pct}`);
+}
+
+function parallelOption(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--parallel: expected a positive integer, got ${raw}`);
+  return n;
 }
 
 export async function main(argv: string[]): Promise<void> {
