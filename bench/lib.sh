@@ -253,6 +253,9 @@ set_timeout_and_gnu_time() {
 # any other contender; rounds_s: each successful round's seconds, space-separated; check: `ok`,
 # what was wrong, or `FAILED (exit N)` (then median_s is "-").
 # Usage: emit_result WORKLOAD ID ROLE LABEL MEDIAN_S "ROUNDS_S" PEAK_RSS_KB ROWS CHECK
+# A report label without its contender id: "b1 binary COPY (no index)" -> "binary COPY (no index)".
+label_text() { sed -E 's/^ *[a-z][a-z0-9+]* +//' <<<"$1"; }
+
 emit_result() {
   [[ -n "${BENCH_RESULTS:-}" ]] || return 0
   local f out=()

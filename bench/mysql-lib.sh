@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# MySQL/MariaDB helpers for bench/mysql-to-pg.sh. Source it after bench/lib.sh;
-# it defines functions only, apart from defaulting the server settings
-# (MYSQL_HOST, MYSQL_PORT, MYSQL_USER; MYSQL_PWD is read by the client itself).
+# MySQL/MariaDB helpers for bench/mysql-to-pg.sh and bench/mysql-to-mysql.sh. Source it after
+# bench/lib.sh; it defines functions only, apart from defaulting the server settings (MYSQL_HOST,
+# MYSQL_PORT, MYSQL_USER; MYSQL_PWD is read by the clients themselves) and finding the clients.
 
 export MYSQL_HOST="${MYSQL_HOST:-127.0.0.1}"
 export MYSQL_PORT="${MYSQL_PORT:-3306}"
@@ -9,6 +9,12 @@ export MYSQL_USER="${MYSQL_USER:-root}"
 
 # The command-line client: `mariadb` (MariaDB's name) or `mysql`.
 MY_CLIENT="$(type -P mariadb || type -P mysql || true)"
+# The dump client: `mariadb-dump` or `mysqldump` (used by the scripts that source this file).
+# shellcheck disable=SC2034
+MY_DUMP="$(type -P mariadb-dump || type -P mysqldump || true)"
+
+# The options every mariadb/mariadb-dump run gets: no option files (~/.my.cnf), TCP to the server.
+MY_CONN_ARGS=(--no-defaults --protocol=TCP -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER")
 
 # Client that never reads option files (~/.my.cnf), talks TCP to the
 # configured server, and stops at the first error. Usage: my DB [client args...]
@@ -16,7 +22,7 @@ MY_CLIENT="$(type -P mariadb || type -P mysql || true)"
 my() {
   local db="$1"
   shift
-  local args=(--no-defaults --protocol=TCP -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" --batch)
+  local args=("${MY_CONN_ARGS[@]}" --batch)
   [[ -n "$db" ]] && args+=(--database="$db")
   "$MY_CLIENT" "${args[@]}" "$@"
 }
@@ -67,4 +73,48 @@ CREATE TABLE data_fact (
   PRIMARY KEY (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
 SQL
+}
+
+# Drops database DB (if it exists) and creates it empty, in utf8mb4.
+my_recreate_db() {
+  my "" -e "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4"
+}
+
+my_drop_db() { my "" -e "DROP DATABASE IF EXISTS \`$1\`"; }
+
+# The server's own CHECKSUM TABLE of DB.TABLE (its stored rows: equal values in equal column
+# definitions give equal sums). Usage: my_checksum DB TABLE
+my_checksum() { my_val "" "CHECKSUM TABLE \`$1\`.\`$2\`" | cut -f2; }
+
+# A content fingerprint of DB.TABLE that does not depend on the column definitions: the row count
+# and the sum of CRC32 over every column's value as text (QUOTE() tells NULL from 'NULL'), columns
+# in the order of COLUMNS (space-separated; default: the table's own). Timestamps are read in UTC.
+# Usage: my_fingerprint DB TABLE [COLUMNS]
+my_fingerprint() {
+  local db="$1" table="$2" cols="${3:-}" c expr=""
+  [[ -n "$cols" ]] || cols="$(my_columns "$db" "$table")" || return 1
+  for c in $cols; do expr+="${expr:+, }QUOTE(\`$c\`)"; done
+  [[ -n "$expr" ]] || return 1
+  my "" --skip-column-names -e "SET time_zone = '+00:00';
+    SELECT CONCAT(COUNT(*), ' ', COALESCE(SUM(CRC32(CONCAT_WS('|', $expr))), 0)) FROM \`$db\`.\`$table\`"
+}
+
+# Column names of DB.TABLE in table order, space-separated.
+my_columns() {
+  my_val "" "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR ' ')
+    FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$1' AND TABLE_NAME = '$2'"
+}
+
+# CPU seconds (user+system, in clock ticks) the MySQL/MariaDB server process has used so far, or
+# empty when it is not a local process this user can read. Usage: t=$(my_server_ticks)
+MY_SERVER_PID="$(pgrep -o -x mariadbd || pgrep -o -x mysqld || true)"
+my_server_ticks() {
+  [[ -n "$MY_SERVER_PID" && -r "/proc/$MY_SERVER_PID/stat" ]] || return 0
+  # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$MY_SERVER_PID/stat" 2>/dev/null
+}
+# Seconds between two my_server_ticks values, one decimal; empty when either is. Usage: my_server_secs T0 T1
+my_server_secs() {
+  [[ -n "${1:-}" && -n "${2:-}" ]] || return 0
+  awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }'
 }

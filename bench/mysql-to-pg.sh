@@ -71,14 +71,7 @@ declare -A CHECK=()   # contender -> "ok" or what was wrong
 declare -A RSS_TREE=() RSS_HWM=() RSS_GNU=()  # contender -> "kb kb ..." (successful rounds)
 declare -A CPU=()     # contender -> "secs secs ..." user+system CPU of the contender's own processes (GNU time)
 
-TO=()
-((TIMEOUT > 0)) && TO=(timeout --kill-after=30 "$TIMEOUT")
-
-GNU_TIME=""
-if [[ "${BENCH_GNU_TIME:-1}" == 1 ]]; then
-  GNU_TIME="$(type -P time)" || GNU_TIME=""
-  if [[ -n "$GNU_TIME" ]] && ! "$GNU_TIME" --version 2>&1 | grep -q GNU; then GNU_TIME=""; fi
-fi
+set_timeout_and_gnu_time
 
 PGLOADER="$(type -P "${PGLOADER_BIN:-pgloader}" || true)"
 if [[ -z "$PGLOADER" && " ${CONTENDERS[*]} " == *" p "* ]]; then
@@ -261,8 +254,6 @@ for k in p f; do
   [[ -n "${TIMES[$k]:-}" ]] && MEDIAN[$k]="$(median ${TIMES[$k]})"
 done
 
-# Peak memory of contender $1 in kB (largest of all its figures), or empty.
-
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
 mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)"
 my_var() { my_val "" "SELECT @@$1" 2>/dev/null; }
@@ -334,4 +325,18 @@ for k in f p; do
   fi
   # shellcheck disable=SC2086
   echo "$line  (max over $(wc -w <<<"${RSS_TREE[$k]}") round(s); $(peak_detail "$k"))"
+done
+
+# One line per contender for bench/run-all (only when BENCH_RESULTS is set).
+declare -A ROLE=([p]=ref [f]=ferry)
+for k in p f; do
+  [[ " ${CONTENDERS[*]} " == *" $k "* ]] || continue
+  check="${CHECK[$k]:-}"
+  if [[ -z "${MEDIAN[$k]:-}" ]]; then
+    check="${FAILED[$k]:-no run}"
+  elif [[ -n "${FAILED[$k]:-}" ]]; then
+    check="${check:+$check; }then ${FAILED[$k]}"
+  fi
+  emit_result mysql-pg "$k" "${ROLE[$k]}" "${LABEL[$k]#?  }" "${MEDIAN[$k]:-}" "${TIMES[$k]:-}" "$(peak_kb "$k")" \
+    "$SRC_COUNT" "$check"
 done

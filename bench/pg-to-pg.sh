@@ -16,6 +16,7 @@
 #                           0 only prepares the source table
 #   BENCH_CONTENDERS        which contenders, e.g. "a b c" (default "a b c d")
 #   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default 4)
+#   BENCH_PARALLEL_SWEEP    e.g. "1 2 4": adds contenders p1 p2 p4, ferry run --parallel N
 #   FERRY_BIN               ferry's entry point, run with node (default bin/ferry.js)
 #   BENCH_TIMEOUT           seconds before one contender run is killed (default 0 = never)
 #   BENCH_RSS_INTERVAL_MS   ferry memory sampling interval (default 100)
@@ -37,10 +38,16 @@ TIMEOUT="${BENCH_TIMEOUT:-0}"
 RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"
 BENCH_CONTENDERS="${BENCH_CONTENDERS:-a b c d}"
 read -r -a CONTENDERS <<<"${BENCH_CONTENDERS//,/ }"
+read -r -a SWEEP <<<"${BENCH_PARALLEL_SWEEP:-}"
+SWEEP=("${SWEEP[@]//,/ }")
 
 require_whole_numbers ROWS ROUNDS PARALLEL TIMEOUT RSS_INTERVAL_MS
+for n in "${SWEEP[@]}"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_PARALLEL_SWEEP: '$n' is not a positive whole number" >&2; exit 2; }
+  CONTENDERS+=("p$n")
+done
 for c in "${CONTENDERS[@]}"; do
-  [[ "$c" =~ ^[abcd]$ ]] || { echo "bench: unknown contender '$c' (use a b c d)" >&2; exit 2; }
+  [[ "$c" =~ ^([abcd]|p[1-9][0-9]*)$ ]] || { echo "bench: unknown contender '$c' (use a b c d, or pN)" >&2; exit 2; }
 done
 
 declare -A LABEL=(
@@ -51,12 +58,11 @@ declare -A LABEL=(
   [c]="c  pg_dump | psql"
   [d]="d  ferry run (parallel $PARALLEL)"
 )
+for n in "${SWEEP[@]}"; do LABEL[p$n]="p$n ferry run --parallel $n"; done
 declare -A TIMES=()   # contender -> "secs secs ..." (one per round)
 declare -A FAILED=()  # contender -> "FAILED (exit N)"
 declare -A CHECK=()   # contender -> "ok" or what was wrong
-RSS_TREE_KB=()        # ferry, one per successful round
-RSS_HWM_KB=()
-RSS_GNU_KB=()
+declare -A RSS_TREE=() RSS_HWM=() RSS_GNU=() CPU=()   # ferry contenders, filled by `measured`
 
 set_timeout_and_gnu_time
 
@@ -202,45 +208,19 @@ run_c() {
   RUN_SECS="$(elapsed "$t0" "$t1")"
 }
 
-# ferry runs under bench/peak-rss.mjs, which samples its process tree's
-# memory and times it from spawn to exit (so node's start-up for the sampler
-# itself is not charged to ferry).
-run_d() {
-  local round="$1"
-  local json="$WORK/rss.$round.json" gnu="$WORK/gnutime.$round"
+# ferry runs under bench/peak-rss.mjs (`measured` in lib.sh), which samples its process tree's
+# memory and times it from spawn to exit (so node's start-up for the sampler itself is not charged
+# to ferry). d runs the job as written; pN adds --parallel N.
+run_ferry() {
+  local c="$1" round="$2"
   drop_data_fact "$DST_DB" || { RUN_RC=90; return; }
   rm -rf "$WORK/.ferry"
   checkpoint
-  local cmd=(node "$FERRY_BIN" run "$JOB")
-  [[ -n "$GNU_TIME" ]] && cmd=("$GNU_TIME" -f '%M' -o "$gnu" "${cmd[@]}")
-  local t0 t1
-  t0="$(now)"
-  "${TO[@]}" node bench/peak-rss.mjs --out "$json" --interval-ms "$RSS_INTERVAL_MS" -- "${cmd[@]}"
-  RUN_RC=$?
-  t1="$(now)"
-  RUN_SECS="$(elapsed "$t0" "$t1")"
-  if [[ -s "$json" ]]; then
-    local fields
-    fields="$(node -e '
-      const r = require(process.argv[1]);
-      console.log([r.wallSeconds.toFixed(3), r.peakTreeRssKb, r.peakSingleHwmKb].join(" "));
-    ' "$json" 2>/dev/null)"
-    if [[ -n "$fields" ]]; then
-      local wall tree hwm
-      read -r wall tree hwm <<<"$fields"
-      RUN_SECS="$wall"
-      if ((RUN_RC == 0)); then
-        RSS_TREE_KB+=("$tree")
-        RSS_HWM_KB+=("$hwm")
-      fi
-    fi
-  fi
-  if ((RUN_RC == 0)) && [[ -s "$gnu" ]]; then
-    local kb
-    kb="$(tail -n 1 "$gnu")"
-    [[ "$kb" =~ ^[0-9]+$ ]] && RSS_GNU_KB+=("$kb")
-  fi
+  local extra=()
+  [[ "$c" == p* ]] && extra=(--parallel "${c#p}")
+  measured "$c" "$round" node "$FERRY_BIN" run --fresh --no-progress "${extra[@]}" "$JOB"
 }
+run_d() { run_ferry d "$1"; }
 
 # Row count and primary key of the target after a successful run.
 verify() {
@@ -265,7 +245,11 @@ run_one() {
   local c="$1" round="$2" logf="$WORK/logs/$1.$2.log"
   RUN_RC=0 RUN_SECS="" RUN_B1="" RUN_B2=""
   log "round $round/$ROUNDS: ${LABEL[$c]}"
-  "run_$c" "$round" >"$logf" 2>&1
+  if [[ "$c" == p* ]]; then
+    run_ferry "$c" "$round" >"$logf" 2>&1
+  else
+    "run_$c" "$round" >"$logf" 2>&1
+  fi
   if ((RUN_RC != 0)); then
     record_failure "$c" "$logf"
     return
@@ -286,7 +270,9 @@ run_rounds
 # --------------------------------------------------------------- report ---
 
 declare -A MEDIAN=()
-for k in a b b1 b2 c d; do
+ROWS_OF=(a b b1 b2 c d)
+for n in "${SWEEP[@]}"; do ROWS_OF+=("p$n"); done
+for k in "${ROWS_OF[@]}"; do
   # shellcheck disable=SC2086
   [[ -n "${TIMES[$k]:-}" ]] && MEDIAN[$k]="$(median ${TIMES[$k]})"
 done
@@ -313,8 +299,9 @@ fmt='%-36s %9s %8s %7s %7s  %-24s %s\n'
 printf "$fmt" "contender" "median s" "Mrows/s" "vs b" "vs a" "rounds (s)" "check"
 # shellcheck disable=SC2059
 printf "$fmt" "---------" "--------" "-------" "----" "----" "----------" "-----"
-for k in a b b1 b2 c d; do
+for k in "${ROWS_OF[@]}"; do
   base="${k:0:1}"
+  [[ "$k" == p* ]] && base="$k"
   [[ " ${CONTENDERS[*]} " == *" $base "* ]] || continue
   if [[ -z "${MEDIAN[$k]:-}" ]]; then
     [[ "$k" == b1 || "$k" == b2 ]] && continue
@@ -339,17 +326,30 @@ for k in a b b1 b2 c d; do
 done
 echo
 
-if [[ " ${CONTENDERS[*]} " == *" d "* ]]; then
-  if ((${#RSS_TREE_KB[@]})); then
-    tree_kb="$(kb_max "${RSS_TREE_KB[@]}")"
-    hwm_kb="$(kb_max "${RSS_HWM_KB[@]}")"
-    peak_kb="$(kb_max "$tree_kb" "$hwm_kb" "${RSS_GNU_KB[@]}")"
-    detail="process tree sampled every ${RSS_INTERVAL_MS} ms: $(mb "$tree_kb") MB; largest single-process VmHWM: $(mb "$hwm_kb") MB"
-    if ((${#RSS_GNU_KB[@]})); then
-      detail+="; GNU time maxrss: $(mb "$(kb_max "${RSS_GNU_KB[@]}")") MB"
-    fi
-    echo "ferry peak RSS: $(mb "$peak_kb") MB  (max over ${#RSS_TREE_KB[@]} round(s); $detail)"
+for k in d "${SWEEP[@]/#/p}"; do
+  [[ " ${CONTENDERS[*]} " == *" $k "* ]] || continue
+  if [[ -n "${RSS_TREE[$k]:-}" ]]; then
+    echo "ferry peak RSS ($k): $(mb "$(peak_kb "$k")") MB  ($(peak_detail "$k"))"
   else
-    echo "ferry peak RSS: n/a (no successful ferry run)"
+    echo "ferry peak RSS ($k): n/a (no successful ferry run)"
   fi
-fi
+done
+
+# One line per contender for bench/run-all (only when BENCH_RESULTS is set).
+for k in "${ROWS_OF[@]}"; do
+  base="${k:0:1}"
+  [[ "$k" == p* ]] && base="$k"
+  [[ " ${CONTENDERS[*]} " == *" $base "* ]] || continue
+  role=tool
+  [[ "$k" == b ]] && role=ref
+  [[ "$k" == d || "$k" == p* ]] && role=ferry
+  workload=pg-pg
+  [[ "$k" == p* ]] && workload=pg-pg-parallel
+  if [[ -n "${MEDIAN[$k]:-}" ]]; then
+    rss=""
+    [[ "$role" == ferry ]] && rss="$(peak_kb "$k")"
+    emit_result "$workload" "$k" "$role" "$(label_text "${LABEL[$k]}")" "${MEDIAN[$k]}" "${TIMES[$k]}" "$rss" "$SRC_COUNT" "${CHECK[$k]:-ok}"
+  elif [[ "$k" != b1 && "$k" != b2 ]]; then
+    emit_result "$workload" "$k" "$role" "$(label_text "${LABEL[$k]}")" "" "" "" "$SRC_COUNT" "${FAILED[$k]:-no run}"
+  fi
+done
