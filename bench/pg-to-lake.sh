@@ -321,3 +321,17 @@ if [[ "$VERIFY" == 1 ]]; then
 else
   echo "ferry verify: skipped (BENCH_VERIFY=0)"
 fi
+
+# One line per contender for bench/run-all (only when BENCH_RESULTS is set).
+for k in a b c; do
+  [[ " ${CONTENDERS[*]} " == *" $k "* ]] || continue
+  role=ferry
+  [[ "$k" == a ]] && role=ref
+  check="${CHECK[$k]:-ok}"
+  [[ "$VERIFY" == 1 && -n "${VERIFY_LINE[$k]:-}" && "${VERIFY_LINE[$k]}" != equal* ]] && check="verify: not equal"
+  if [[ -n "${MEDIAN[$k]:-}" ]]; then
+    emit_result pg-lake "$k" "$role" "$(label_text "${LABEL[$k]}")" "${MEDIAN[$k]}" "${TIMES[$k]}" "$(peak_kb "$k")" "$SRC_COUNT" "$check"
+  else
+    emit_result pg-lake "$k" "$role" "$(label_text "${LABEL[$k]}")" "" "" "" "$SRC_COUNT" "${FAILED[$k]:-no run}"
+  fi
+done
