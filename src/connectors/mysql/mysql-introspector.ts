@@ -146,7 +146,7 @@ export class MysqlIntrospector implements Introspector {
     return Number(rows[0].n);
   }
 
-  /** Exact boundaries in one pass over the key index (a window over the key only). */
+  /** Exact boundaries: walks along the key's index (one key column), or one sorted pass over the key. */
   async chunkBoundaries(ref: TableRef, key: readonly ColumnInfo[], chunkRows: number): Promise<KeyTuple[]> {
     if (key.length === 0) return [];
     const est = await this.session.query<{ n: number | null }>(
@@ -157,13 +157,31 @@ export class MysqlIntrospector implements Introspector {
     let n = Number(est[0]?.n ?? 0);
     if (n <= chunkRows * 2) n = await this.count(ref, key, null);
     if (n <= chunkRows) return [];
-    // The keys in key order, streamed, keeping every chunkRows-th. One sort (none when the order
-    // is the index's) and no window function: ROW_NUMBER() OVER () materialised every row in a
-    // temporary table first, about twice as slow (13 s instead of 6 s for 5.2M rows).
+    const decoders = key.map((c) => decoderFor(c.logical));
+    if (key.length === 1) {
+      // One key column: each boundary is `LIMIT 1 OFFSET chunkRows-1` past the last one, a walk
+      // along the key's index inside the server that sends one row back. For 5.2M rows: 10 walks
+      // of 0.15 s, where streaming every key to ferry took 4.7 s.
+      const out: KeyTuple[] = [];
+      const col = quoteIdent(key[0].name);
+      for (;;) {
+        const w = rangeWhere(key, out.length ? { lo: out[out.length - 1], hi: null } : null);
+        const rows = await rawRows(
+          this.session,
+          `SELECT ${col} FROM ${quoteTable(ref)}${w.sql} ORDER BY ${col} LIMIT 1 OFFSET ${Math.floor(chunkRows) - 1}`,
+          w.values,
+        );
+        if (rows.length === 0 || rows[0][0] === null) return out;
+        out.push([decoders[0](rows[0][0])]);
+      }
+    }
+    // A composite key: the keys in key order, streamed, keeping every chunkRows-th (a row-value
+    // comparison may not use the index, so no walks). One sort (none when the order is the
+    // index's) and no window function: ROW_NUMBER() OVER () materialised every row in a temporary
+    // table first, about twice as slow (13 s instead of 6 s for 5.2M rows).
     const cols = key.map((c) => quoteIdent(c.name)).join(', ');
     const sql = `SELECT ${cols} FROM ${quoteTable(ref)}${orderBy(key)}`;
     const rows = await everyNthRow(this.session, sql, Math.floor(chunkRows));
-    const decoders = key.map((c) => decoderFor(c.logical));
     return rows.map((r) => r.map((v, i) => decoders[i](v)));
   }
 
