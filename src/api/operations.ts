@@ -74,7 +74,7 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
     // A first run plans before its state folder is created: a job that fails planning leaves nothing.
     const firstPlan = existsSync(path.join(job.stateDir, 'state.db'))
       ? undefined
-      : await buildPlan(job, source, target);
+      : await buildPlan(job, source, target, { profile: 'decisive' });
     const state = await StateStore.open(job.stateDir);
     let unlock: (() => void) | undefined;
     try {
@@ -107,7 +107,7 @@ export async function run(input: JobInput, options: RunOptions = {}): Promise<Le
         declareStreams(job, source);
         state.setRunStatus(runId, 'running');
       } else {
-        thePlan = firstPlan ?? (await buildPlan(job, source, target));
+        thePlan = firstPlan ?? (await buildPlan(job, source, target, { profile: 'decisive' }));
         runId = newRunId();
         state.createRun(runId, thePlan);
       }

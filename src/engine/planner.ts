@@ -226,8 +226,7 @@ async function planStream(
   tref: TableRef,
   source: Connector,
   target: Connector,
-  computeChunks: boolean,
-  parallel: number,
+  { computeChunks, parallel, profile }: Required<PlanOptions> & { parallel: number },
 ): Promise<StreamPlan> {
   const name = displayTable(info.ref);
   const where = `stream ${name}`;
@@ -275,7 +274,7 @@ async function planStream(
     ? source.introspector.chunkBoundaries(info.ref, keyInfo as ColumnInfo[], sizing.rows)
     : Promise.resolve(undefined);
   boundsPromise.catch(() => {});
-  const found = await profileColumns(spec, info, cols, source, target);
+  const found = await profileColumns(spec, info, cols, source, target, profile);
   const rules = castRulesFor(spec, source, target);
   const columns: ColumnPlan[] = cols.map((c, i) => {
     const rule = pickRule(rules, info.ref.name, c, found[i]);
@@ -475,13 +474,24 @@ function castRulesFor(spec: StreamSpec, source: Connector, target: Connector): C
 function probesFor(
   c: ColumnInfo,
   rules: CastRule[],
-  table: string,
+  spec: StreamSpec,
+  info: TableInfo,
   source: Connector,
   target: Connector,
+  profile: 'all' | 'decisive',
 ): ProbeCheck[] {
   const checks = new Set<ProbeCheck>();
-  for (const r of rules) if (r.when && castMatches(r.match, table, c.name, c.nativeType)) checks.add(r.when);
+  for (const r of rules) if (r.when && castMatches(r.match, info.ref.name, c.name, c.nativeType)) checks.add(r.when);
   const k = c.logical.kind;
+  if (profile === 'decisive') {
+    // Only what changes the plan: the rules' conditions, and zero dates in a NOT NULL column that
+    // invalid_dates: null would make nullable. The other counts are for `ferry plan` to show; a
+    // run counts what each policy changed as it goes.
+    const nulled = !c.nullable && spec.policies.invalid_dates === 'null' && !info.primaryKey.includes(c.name);
+    if ((k === 'date' || k === 'timestamp' || k === 'timestamptz') && source.capabilities.values.invalidDates && nulled)
+      checks.add('invalid-dates');
+    return [...checks];
+  }
   const sv = source.capabilities.values;
   const tv = target.capabilities.values;
   if ((k === 'date' || k === 'timestamp' || k === 'timestamptz') && sv.invalidDates) checks.add('invalid-dates');
@@ -497,12 +507,13 @@ async function profileColumns(
   cols: ColumnInfo[],
   source: Connector,
   target: Connector,
+  profile: 'all' | 'decisive',
 ): Promise<Partial<Record<ProbeCheck, number>>[]> {
   const rules = castRulesFor(spec, source, target);
   const probes: Probe[] = [];
   const owner: number[] = [];
   cols.forEach((c, i) => {
-    for (const check of probesFor(c, rules, info.ref.name, source, target)) {
+    for (const check of probesFor(c, rules, spec, info, source, target, profile)) {
       probes.push({ column: c, check });
       owner.push(i);
     }
@@ -598,6 +609,12 @@ function uniqueIndexNames(streams: StreamPlan[], target: Connector): void {
 export interface PlanOptions {
   /** Cut chunks (costs a sample or a key scan per table). Default true. */
   computeChunks?: boolean;
+  /**
+   * `all` (default, `ferry plan`): count every value a policy will change, to show in the plan.
+   * `decisive` (`ferry run`): only what decides the plan (data-dependent cast rules, nullability);
+   * on a 5.2M-row MySQL table the counting pass alone took about 5 s.
+   */
+  profile?: 'all' | 'decisive';
 }
 
 export async function buildPlan(
@@ -634,7 +651,11 @@ export async function buildPlan(
     if (other) throw new ConfigError(`streams ${other} and ${displayTable(ref)} both write ${displayTable(tref)}`);
     targets.set(key, displayTable(ref));
     try {
-      const sp = await planStream(spec, info, tref, source, target, options.computeChunks ?? true, parallel);
+      const sp = await planStream(spec, info, tref, source, target, {
+        computeChunks: options.computeChunks ?? true,
+        profile: options.profile ?? 'all',
+        parallel,
+      });
       if (parent) sp.parent = parent.name;
       streams.push(sp);
       // Child tables (a files source's flattened arrays) are planned right after their parent.
