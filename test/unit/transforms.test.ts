@@ -73,6 +73,19 @@ describe('isValidTemporal', () => {
     expect(isValidTemporal('2020-00-00')).toBe(false);
     expect(isValidTemporal('2020-01-00 00:00:00')).toBe(false);
     expect(isValidTemporal('infinity')).toBe(true);
+    expect(isValidTemporal('-infinity')).toBe(true);
+  });
+  it('judges the same with and without the character-code fast path', () => {
+    // Years of five digits, short or odd text take the regex path; both must agree on the calendar.
+    expect(isValidTemporal('12024-02-29 00:00:00')).toBe(true);
+    expect(isValidTemporal('10001-02-29')).toBe(false);
+    expect(isValidTemporal('2024-13-01')).toBe(false);
+    expect(isValidTemporal('2024-04-31 23:59:59.999999')).toBe(false);
+    expect(isValidTemporal('2024-04-30T23:59:59+02:00')).toBe(true);
+    expect(isValidTemporal('2024-4-30')).toBe(true); // not a form judged here
+    expect(isValidTemporal('2024-04-3')).toBe(true);
+    expect(isValidTemporal('0001-01-01 BC')).toBe(true);
+    expect(isValidTemporal('')).toBe(true);
   });
 });
 
