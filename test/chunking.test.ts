@@ -71,6 +71,32 @@ describe('chunks of a PostgreSQL source', () => {
     expect(sp.chunkNote).toBeUndefined();
   });
 
+  it('a table in key order is cut in chunks of about chunk_rows each (the block sample takes enough pages)', async () => {
+    const dir = path.join(work, 'even');
+    mkdirSync(dir, { recursive: true });
+    const file = writeJob(dir, {
+      source: pgUrl(SRC),
+      target: pgUrl(DST),
+      defaults: { mode: 'full-refresh', parallel: 2, chunk_rows: 100_000 },
+      streams: { 'public.ordered': null },
+    });
+    const r = await runCli(['run', '--no-progress', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = path.join(dir, '.ferry', 'job', 'runs');
+    const sizes = readFileSync(path.join(runs, readdirSync(runs)[0]), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'chunk-done')
+      .map((e) => e.rows as number);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(ROWS);
+    expect(sizes.length).toBeGreaterThanOrEqual(10);
+    expect(sizes.length).toBeLessThanOrEqual(14);
+    // A few pages a chunk gave chunks from a thousand rows to several times chunk_rows.
+    expect(Math.min(...sizes)).toBeGreaterThan(30_000);
+    expect(Math.max(...sizes)).toBeLessThan(250_000);
+  }, 120_000);
+
   it('the scattered table copied in per-slot chunks holds every row exactly once', async () => {
     const ledger = await run(job('scattered', { parallel: 2 }, 'scattered-run'));
     expect(ledger.status).toBe('ok');

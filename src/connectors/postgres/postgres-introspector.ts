@@ -6,6 +6,8 @@ import type { PgSession } from './postgres-session.js';
 import { orderBy, quoteIdent, quoteTable, rangeWhere } from './postgres-sql.js';
 import { pgLogicalFor } from './postgres-types.js';
 
+/** Sampled pages per chunk, at least (see chunkBoundaries). */
+const PAGES_PER_CHUNK = 32;
 /** Sample rows per chunk boundary when boundaries are found by TABLESAMPLE. */
 const SAMPLES_PER_CHUNK = 200;
 
@@ -136,26 +138,34 @@ export class PostgresIntrospector implements Introspector {
    */
   async chunkBoundaries(ref: TableRef, key: readonly ColumnInfo[], chunkRows: number): Promise<KeyTuple[]> {
     if (key.length === 0) return [];
-    let estimate = (await this.describeEstimate(ref)) ?? -1;
+    const stats = await this.describeEstimate(ref);
+    let estimate = stats?.rows ?? -1;
     if (estimate < 0) estimate = await this.count(ref, key, null);
     if (estimate <= chunkRows) return [];
-    const chunks = Math.ceil(estimate / chunkRows);
+    // 1% of slack: an estimate of 1,000,094 rows for exactly 1M made three chunks of 500,000, not two.
+    const chunks = Math.ceil(estimate / (chunkRows * 1.01));
     const cols = key.map((c) => quoteIdent(c.name)).join(', ');
     const decoders = key.map((c) => decoderFor(c.logical));
     const decode = (r: Record<string, unknown>): KeyTuple => key.map((_c, i) => decoders[i](String(r[`k${i}`])));
     const select = key.map((c, i) => `${quoteIdent(c.name)}::text AS k${i}`).join(', ');
     const wanted = chunks * SAMPLES_PER_CHUNK;
     if (estimate > wanted * 4) {
-      const pct = Math.min(100, (100 * wanted) / estimate);
-      const sample = await this.session.query(
-        `SELECT ${select} FROM (SELECT ${cols} FROM ${quoteTable(ref)} TABLESAMPLE SYSTEM (${pct.toFixed(6)})) s${orderBy(key)}`,
+      // SYSTEM samples whole pages. In a table stored in key order a page is a run of neighbouring
+      // keys, so a few pages per chunk left gaps of millions of rows between boundaries (chunks of
+      // 1,373 to 2.9M rows for 500,000 wanted): take at least PAGES_PER_CHUNK pages per chunk.
+      const pages = stats && stats.pages > 0 ? (100 * chunks * PAGES_PER_CHUNK) / stats.pages : 0;
+      const pct = Math.min(100, Math.max((100 * wanted) / estimate, pages));
+      // The server sorts the sample and keeps the last key of each of `chunks` equal tiles.
+      const desc = key.map((c) => `${quoteIdent(c.name)} DESC`).join(', ');
+      const tiles = await this.session.query<Record<string, unknown>>(
+        `SELECT ${select}, n FROM (
+           SELECT DISTINCT ON (t) ${cols}, t, n FROM (
+             SELECT ${cols}, ntile(${chunks}) OVER (${orderBy(key).trim()}) AS t, count(*) OVER () AS n
+               FROM (SELECT ${cols} FROM ${quoteTable(ref)} TABLESAMPLE SYSTEM (${pct.toFixed(6)})) s) s
+           ORDER BY t, ${desc}) s
+         WHERE t < ${chunks} ORDER BY t`,
       );
-      if (sample.length >= chunks * 10) {
-        const out: KeyTuple[] = [];
-        const step = sample.length / chunks;
-        for (let i = 1; i < chunks; i++) out.push(decode(sample[Math.floor(i * step)]));
-        return dedupe(out);
-      }
+      if (tiles.length > 0 && Number(tiles[0].n) >= chunks * 10) return dedupe(tiles.map(decode));
     }
     const rows = await this.session.query(
       `SELECT ${select} FROM (SELECT ${cols}, row_number() OVER (${orderBy(key).trim()}) AS rn FROM ${quoteTable(ref)}) s
@@ -164,14 +174,15 @@ export class PostgresIntrospector implements Introspector {
     return dedupe(rows.map(decode));
   }
 
-  private async describeEstimate(ref: TableRef): Promise<number | undefined> {
+  private async describeEstimate(ref: TableRef): Promise<{ rows: number; pages: number } | undefined> {
     const rows = await this.session.query<{ reltuples: number; relpages: number }>(
       'SELECT reltuples::float8 AS reltuples, relpages::int AS relpages FROM pg_class WHERE oid = to_regclass($1)',
       [quoteTable(ref)],
     );
     if (rows.length === 0) return undefined;
     // A table never vacuumed or analyzed says -1 (or 0 pages): unknown.
-    return rows[0].reltuples >= 0 && rows[0].relpages > 0 ? rows[0].reltuples : -1;
+    const known = rows[0].reltuples >= 0 && rows[0].relpages > 0;
+    return { rows: known ? rows[0].reltuples : -1, pages: rows[0].relpages };
   }
 }
 
