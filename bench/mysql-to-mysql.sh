@@ -92,6 +92,7 @@ declare -A RSS_TREE=() RSS_HWM=() RSS_GNU=()  # contender -> "kb kb ..." (succes
 declare -A CPU=()     # contender -> "secs secs ..." user+system CPU of its own processes (GNU time)
 declare -A SRV=()     # contender -> "secs secs ..." CPU the server used during the run (/proc)
 BAD=0                 # 1 once a run failed or a check did not pass
+DUMP_INFO=""          # files and size of m's last dump
 
 set_timeout_and_gnu_time
 
@@ -109,12 +110,13 @@ fi
 WORK="$(mktemp -d -t ferry-bench-my2my.XXXXXX)" || exit 1
 mkdir -p "$WORK/logs" "$WORK/f" "$WORK/m"
 cleanup() {
+  local c dbs=()
+  for c in "${CONTENDERS[@]}"; do dbs+=("${TARGET_DB[$c]}"); done
   if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-    log "kept $WORK and databases ${TARGET_DB[*]}"
+    log "kept $WORK and databases ${dbs[*]}"
   else
     rm -rf "$WORK"
-    local c
-    for c in "${CONTENDERS[@]}"; do my_drop_db "${TARGET_DB[$c]}" >/dev/null 2>&1 || true; done
+    for c in "${dbs[@]}"; do my_drop_db "$c" >/dev/null 2>&1 || true; done
   fi
 }
 trap cleanup EXIT
@@ -277,7 +279,8 @@ run_m() {
   secs1="$RUN_SECS"
   if ((RUN_RC == 0)); then
     RUN_M1="$secs1"
-    echo "== dump: $(find "$dir" -name '*.sql' | wc -l) files, $(du -sb "$dir" | cut -f1) bytes"
+    DUMP_INFO="$(find "$dir" -name '*.sql' ! -name '*-schema*' | wc -l) data files, $(du -sb "$dir" | awk '{ printf "%.1f MiB", $1 / 1048576 }')"
+    echo "== dump: $DUMP_INFO"
     echo "== myloader"
     measured_srv m2 "$round" "$MYLOADER" "${MYD_CONN[@]}" --threads 2 \
       --directory "$dir" --database "${TARGET_DB[m]}"
@@ -289,7 +292,8 @@ run_m() {
   ((RUN_RC == 0)) || return
   # m's own figures per round: CPU added up, memory the larger of the two parts.
   local k
-  CPU[m]+="${CPU[m]:+ }$(awk -v a="${CPU[m1]##* }" -v b="${CPU[m2]##* }" 'BEGIN { printf "%.1f", a + b }')"
+  [[ -n "${CPU[m1]:-}" && -n "${CPU[m2]:-}" ]] &&
+    CPU[m]+="${CPU[m]:+ }$(awk -v a="${CPU[m1]##* }" -v b="${CPU[m2]##* }" 'BEGIN { printf "%.1f", a + b }')"
   for k in RSS_TREE RSS_HWM RSS_GNU; do
     local -n arr="$k"
     [[ -n "${arr[m1]:-}" && -n "${arr[m2]:-}" ]] &&
@@ -397,7 +401,8 @@ printf '%-14s %s\n' \
   "date" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   "machine" "nproc $(nproc), ${cpu:-unknown cpu}, ${mem:-? RAM}, $(uname -sr)" \
   "server" "$(my_var version) at $MYSQL_HOST:$MYSQL_PORT (innodb_buffer_pool_size $(($(my_var innodb_buffer_pool_size) / 1048576))MB, innodb_log_file_size $(($(my_var innodb_log_file_size) / 1048576))MB, innodb_flush_log_at_trx_commit $(my_var innodb_flush_log_at_trx_commit), innodb_flush_method $(my_var innodb_flush_method), log_bin $(my_var log_bin))" \
-  "clients" "$(basename "${MY_DUMP:-none}") $(version_of "${MY_DUMP:-false}"), $(basename "$MY_CLIENT") $(version_of "$MY_CLIENT"), $("${MYDUMPER:-false}" --version 2>/dev/null | head -n 1 | cut -d, -f1 || true)${MYDUMPER:+ (--chunk-filesize ${CHUNK_MB/#0/off})}, node $(node --version 2>/dev/null)" \
+  "clients" "$(basename "${MY_DUMP:-none}") $(version_of "${MY_DUMP:-false}"), $(basename "$MY_CLIENT") $(version_of "$MY_CLIENT"), $("${MYDUMPER:-false}" --version 2>/dev/null | head -n 1 | cut -d, -f1 || true), node $(node --version 2>/dev/null)" \
+  "mydumper dump" "${DUMP_INFO:-none made} (--chunk-filesize ${CHUNK_MB/#0/off}; the last dump, in all)" \
   "ferry" "$(git rev-parse --short HEAD 2>/dev/null || echo 'no commit')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes'), parallel $PARALLEL" \
   "rows" "$SRC_COUNT in $MY_SRC_DB.data_fact (${my_size:-?}), copied into ${TARGET_DB[d]%_d}_{d,m,f}" \
   "rounds" "$ROUNDS (order rotated each round), contenders: ${CONTENDERS[*]}" \
@@ -436,6 +441,7 @@ for k in "${ROW_KEYS[@]}"; do
 done
 echo
 echo "vs m: median / m's median (m: mydumper + myloader, the reference; for m1 and m2, their share of it)."
+echo "ferry vs mydumper/myloader (last line): m's median / f's median, so above 1 means ferry is faster."
 echo "cpu s: user+sys of the contender's own processes (GNU time). srv cpu s: CPU of the server process"
 echo "(${MY_SERVER_PID:+pid $MY_SERVER_PID, }/proc) during the run, which includes any other work on that server."
 for k in d m m1 m2 f; do
@@ -450,7 +456,7 @@ goal() { if [[ "$1" == 1 ]]; then printf 'met'; else printf 'NOT met'; fi; }
 if [[ -n "${MEDIAN[m]:-}" && -n "${MEDIAN[f]:-}" ]]; then
   speedup="$(awk -v m="${MEDIAN[m]}" -v f="${MEDIAN[f]}" 'BEGIN { if (f > 0) printf "%.2f", m / f; else printf "0" }')"
   ok="$(awk -v s="$speedup" 'BEGIN { print (s > 1) ? 1 : 0 }')"
-  echo "ferry vs mydumper/myloader: ${speedup}x (m median / f median, above 1 = ferry faster; goal: ferry faster: $(goal "$ok"))"
+  echo "ferry vs mydumper/myloader: ${speedup}x (goal: ferry faster: $(goal "$ok"))"
 elif [[ " ${CONTENDERS[*]} " == *" m "* && " ${CONTENDERS[*]} " == *" f "* ]]; then
   echo "ferry vs mydumper/myloader: n/a (${FAILED[m]:-${FAILED[f]:-no median}}) (goal: ferry faster: NOT met)"
 fi
@@ -459,7 +465,7 @@ fi
 for k in "${ROW_KEYS[@]}"; do
   base="${k:0:1}"
   [[ " ${CONTENDERS[*]} " == *" $base "* ]] || continue
-  label="$(sed -E 's/^ *[a-z][0-9]? +//' <<<"${LABEL[$k]}")"
+  label="$(label_text "${LABEL[$k]}")"
   check="${CHECK[$base]:-}"
   if [[ -z "${MEDIAN[$k]:-}" ]]; then
     check="${FAILED[$base]:-no run}"

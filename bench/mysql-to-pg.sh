@@ -337,6 +337,6 @@ for k in p f; do
   elif [[ -n "${FAILED[$k]:-}" ]]; then
     check="${check:+$check; }then ${FAILED[$k]}"
   fi
-  emit_result mysql-pg "$k" "${ROLE[$k]}" "${LABEL[$k]#?  }" "${MEDIAN[$k]:-}" "${TIMES[$k]:-}" "$(peak_kb "$k")" \
+  emit_result mysql-pg "$k" "${ROLE[$k]}" "$(label_text "${LABEL[$k]}")" "${MEDIAN[$k]:-}" "${TIMES[$k]:-}" "$(peak_kb "$k")" \
     "$SRC_COUNT" "$check"
 done
