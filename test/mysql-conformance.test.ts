@@ -487,6 +487,9 @@ describe('MySQL -> MySQL', () => {
     const job = makeJob('mysql', MY_SRC, 'mysql', tgt, [...tables, ...extra]);
     const ledger = await run(job);
     expect(ledger.status, ledgerMessage(ledger)).toBe('ok');
+    // Same types on both sides: the rows travel as the source's LOAD DATA text, never decoded.
+    const passed = ledger.streams.filter((s) => s.passThrough === 'mysql-text').map((s) => s.stream);
+    expect(passed).toHaveLength(tables.length + extra.length);
     for (const t of [...tables, ...extra]) {
       expect(streamOf(ledger, t.name).status).toBe('ok');
       const cols = await myColumnTypes(MY_SRC, t.name);

@@ -109,6 +109,8 @@ interface StreamRun {
   committedRejects: number;
   inflightRejects: number;
   stages: (ColumnStage | null)[];
+  /** Chunks pass bytes through (the plan's format, if the writer takes it on this server). */
+  raw: boolean;
 }
 
 export async function executeRun(
@@ -189,7 +191,10 @@ export async function executeRun(
             hint: 'rerun with --fresh to start the stream over',
           });
         }
-        await writer.createTable({ ...targetTable(sp), ref: run.loadInto }, { primaryKey: false, ifNotExists: true });
+        await writer.createTable(
+          { ...targetTable(sp), ref: run.loadInto },
+          { primaryKey: target.capabilities.keyWhileLoading, ifNotExists: true },
+        );
       }
     } else if (!(await writer.tableExists(sp.target))) {
       await writer.createTable(targetTable(sp), { primaryKey: true, ifNotExists: true });
@@ -266,9 +271,15 @@ export async function executeRun(
       committedRejects: 0,
       inflightRejects: 0,
       stages: streamStages(sp.columns, sp.policies, source, target),
+      raw: false,
     };
     runs.push(run);
     try {
+      run.raw =
+        sp.passThrough !== null &&
+        source.reader.readRaw !== undefined &&
+        writer.writeChunkRaw !== undefined &&
+        (await (writer.acceptsRaw?.(sp.passThrough) ?? true));
       const committed = await withRetry(sp, 'prepare', () => prepareStream(run));
       if (!committed) continue;
       state.updateStream(runId, sp.name, { status: 'running', startedAt: new Date().toISOString() });
@@ -315,9 +326,9 @@ export async function executeRun(
       layout: sp.layout,
       key: sp.chunkKey.map((k) => sp.columns.find((c) => c.source.name === k)!.target.name),
     };
-    if (sp.passThrough && source.reader.readRaw && writer.writeChunkRaw) {
-      const raw = await source.reader.readRaw(req, sp.passThrough);
-      return writer.writeChunkRaw(w, sp.passThrough, raw);
+    if (run.raw && sp.passThrough) {
+      const raw = await source.reader.readRaw!(req, sp.passThrough);
+      return writer.writeChunkRaw!(w, sp.passThrough, raw);
     }
     const staged = run.stages.some((s) => s !== null);
     const castInDb = sp.columns.some((c) => c.target.fromText);
@@ -398,7 +409,7 @@ export async function executeRun(
         lastCounts.delete(`${sp.name}\u0000${chunk.id}`);
         state.chunkDone(runId, sp.name, chunk.id, rows, extra?.rejects ?? 0, extra?.counts ?? {});
         logger.log('info', 'chunk-done', { stream: sp.name, chunk: chunk.id, rows, attempt, ms: Date.now() - started });
-        if (sp.passThrough) emit({ type: 'rows', stream: sp.name, rows });
+        if (run.raw) emit({ type: 'rows', stream: sp.name, rows });
         emit({ type: 'chunk-done', stream: sp.name, chunk: chunk.id, rows });
         return;
       } catch (err) {
@@ -432,7 +443,7 @@ export async function executeRun(
       chunksResumed: run.resumed,
       retries: run.retries,
       seconds: (Date.now() - run.started) / 1000,
-      passThrough: sp.passThrough,
+      passThrough: run.raw ? sp.passThrough : null,
       rejects: 0,
       policyCounts: {},
     };

@@ -43,6 +43,7 @@ const CAPABILITIES: Capabilities = {
   maxIdentifierBytes: 1024,
   caseInsensitiveColumns: false,
   stagingTable: false,
+  keyWhileLoading: false,
   rangeReads: false,
   namesFollowSource: true,
 };

@@ -12,7 +12,8 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   // DDL commits implicitly; the swap is ordered instead (see MysqlWriter.swapIn).
   transactionalDdl: false,
   unquotedCase: 'preserve',
-  passThrough: [],
+  // LOAD DATA text straight from the source's result rows (MysqlReader.readRaw).
+  passThrough: ['mysql-text'],
   // Zero dates, NUL in text, and bytes that are not UTF-8 in a utf8 column can all be stored;
   // NaN and ±Infinity cannot.
   values: { nulInText: true, nonFiniteFloats: false, invalidDates: true, invalidUtf8: true, extremeDates: false },
@@ -20,6 +21,7 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   identifierLimitInCharacters: true,
   caseInsensitiveColumns: true,
   stagingTable: true,
+  keyWhileLoading: true,
   castsText: true,
   rangeReads: true,
 };

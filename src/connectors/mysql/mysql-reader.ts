@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import type { Reader, ReadRequest, RowBatch } from '../../core/connector.js';
+import type { LogicalType } from '../../core/logical-types.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { quoteIdent, quoteTable, rangeWhere } from './mysql-sql.js';
@@ -8,6 +10,41 @@ const DEFAULT_BATCH_ROWS = 10_000;
 const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
 /** Decoded batches held before the socket is paused. */
 const READY_BATCHES = 1;
+
+function selectSql(req: ReadRequest) {
+  const cols = req.columns
+    .map((c) => (c.logical.kind === 'float32' ? `CAST(${quoteIdent(c.name)} AS DOUBLE)` : quoteIdent(c.name)))
+    .join(', ');
+  const w = rangeWhere(req.key, req.range);
+  return { sql: `SELECT ${cols} FROM ${quoteTable(req.table)}${w.sql}`, w };
+}
+
+/** Kinds whose text in MySQL's protocol never holds a tab, newline, backslash or NUL. */
+const PLAIN_KINDS = new Set<LogicalType['kind']>([
+  'int16',
+  'int32',
+  'int64',
+  'uint64',
+  'float32',
+  'float64',
+  'decimal',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+]);
+/** A piece of LOAD DATA text is handed on once it holds this much. */
+const RAW_PIECE_BYTES = 256 * 1024;
+const BACKSLASH = 0x5c;
+/** Bytes LOAD DATA (ESCAPED BY '\\') must see escaped, and the letter after the backslash. */
+const ESCAPES = new Map([
+  [0x5c, 0x5c],
+  [0x09, 0x74],
+  [0x0a, 0x6e],
+  [0x0d, 0x72],
+  [0x00, 0x30],
+  [0x1a, 0x5a],
+]);
 
 /** The driver's view of one field while it parses a row (the argument of its typeCast hook). */
 interface RawField {
@@ -31,11 +68,7 @@ export class MysqlReader implements Reader {
   async *read(req: ReadRequest): AsyncIterable<RowBatch> {
     const batchRows = req.batchRows ?? DEFAULT_BATCH_ROWS;
     const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
-    const cols = req.columns
-      .map((c) => (c.logical.kind === 'float32' ? `CAST(${quoteIdent(c.name)} AS DOUBLE)` : quoteIdent(c.name)))
-      .join(', ');
-    const w = rangeWhere(req.key, req.range);
-    const sql = `SELECT ${cols} FROM ${quoteTable(req.table)}${w.sql}`;
+    const { sql, w } = selectSql(req);
     const conn = await this.session.connect();
     const decoders = req.columns.map((c) => decoderFor(c.logical));
     const latin1 = req.columns.map((c) => latin1DecoderFor(c.logical));
@@ -134,4 +167,107 @@ export class MysqlReader implements Reader {
       else conn.destroy();
     }
   }
+
+  /**
+   * The range as LOAD DATA text (`mysql-text`: tab-separated, backslash escapes, `\\N` for NULL), for a
+   * MySQL target with the same column types: each field's bytes as the server sent them, escaped
+   * only where a value can hold a special byte. No value is decoded, so a copy between two MySQL
+   * servers skips the JS values (and their garbage) altogether. The stream's `rows` is set at its end.
+   */
+  async readRaw(req: ReadRequest, format: string): Promise<Readable> {
+    if (format !== 'mysql-text') throw new Error(`MysqlReader cannot produce ${format}`);
+    const { sql, w } = selectSql(req);
+    const conn = await this.session.connect();
+    const plain = req.columns.map((c) => PLAIN_KINDS.has(c.logical.kind));
+    const last = req.columns.length - 1;
+    let buf = Buffer.allocUnsafe(RAW_PIECE_BYTES * 2);
+    let pos = 0;
+    let col = 0;
+    let rows = 0;
+    let paused = false;
+    let ended = false;
+    const out = new Readable({
+      highWaterMark: RAW_PIECE_BYTES * 4,
+      read() {
+        if (paused) {
+          paused = false;
+          conn.resume();
+        }
+      },
+      destroy(err, cb) {
+        // Abandoned half way (the load failed): the connection is mid-result, discard it.
+        if (!ended) conn.destroy();
+        cb(err);
+      },
+    }) as Readable & { rows?: number };
+    const room = (n: number) => {
+      if (pos + n <= buf.length) return;
+      const next = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
+      buf.copy(next, 0, 0, pos);
+      buf = next;
+    };
+    const typeCast = (field: RawField): null => {
+      const i = col++;
+      const b = field.type === 'BIT' ? bitText(field.buffer()) : field.buffer();
+      if (b === null) {
+        room(3);
+        buf[pos++] = BACKSLASH;
+        buf[pos++] = 0x4e; // N
+      } else if (plain[i]) {
+        room(b.length + 1);
+        pos += b.copy(buf, pos);
+      } else {
+        room(b.length * 2 + 1);
+        for (let k = 0; k < b.length; k++) {
+          const e = ESCAPES.get(b[k]);
+          if (e === undefined) buf[pos++] = b[k];
+          else {
+            buf[pos++] = BACKSLASH;
+            buf[pos++] = e;
+          }
+        }
+      }
+      buf[pos++] = i === last ? 0x0a : 0x09;
+      return null;
+    };
+    const flush = () => {
+      if (pos === 0) return;
+      const piece = Buffer.from(buf.subarray(0, pos));
+      pos = 0;
+      if (!out.push(piece) && !paused) {
+        paused = true;
+        conn.pause();
+      }
+    };
+    const query = conn.query({ sql, values: w.values, rowsAsArray: true, typeCast: typeCast as never });
+    query.on('result', () => {
+      col = 0;
+      rows++;
+      if (pos >= RAW_PIECE_BYTES) flush();
+    });
+    const fail = (err: unknown) => {
+      if (ended) return;
+      ended = true;
+      conn.destroy();
+      out.destroy(classifyMysqlError(err, { query: sql }));
+    };
+    query.on('error', fail);
+    conn.on('error', fail);
+    query.on('end', () => {
+      if (ended) return;
+      ended = true;
+      conn.off('error', fail);
+      flush();
+      out.rows = rows;
+      out.push(null);
+      conn.release();
+    });
+    return out;
+  }
+}
+
+/** A BIT value (big-endian bytes) as the decimal text LOAD DATA casts into the column. */
+function bitText(b: Buffer | null): Buffer | null {
+  if (b === null) return null;
+  return Buffer.from(BigInt(`0x${b.toString('hex') || '0'}`).toString(), 'latin1');
 }

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { PoolConnection } from 'mysql2';
 import type {
   ChunkMarker,
@@ -143,8 +143,45 @@ export class MysqlWriter implements Writer {
   }
 
   async writeChunk(w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
-    const ctx = { stream: w.stream, chunk: w.chunkId };
     const loadData = await this.useLoadData();
+    return this.inChunkTransaction(w, (conn) =>
+      !loadData
+        ? this.insert(conn, w, batches)
+        : w.onReject
+          ? this.loadRejecting(conn, w, batches)
+          : this.load(conn, w, batches),
+    );
+  }
+
+  /** LOAD DATA text needs local_infile on the server; without it chunks are INSERTs of rows. */
+  acceptsRaw(format: string): Promise<boolean> {
+    return format === 'mysql-text' ? this.useLoadData() : Promise.resolve(false);
+  }
+
+  /**
+   * A chunk read from a MySQL source as LOAD DATA text already (`mysql-text`, see
+   * MysqlReader.readRaw): the bytes go to the server as they came, with no value decoded or encoded
+   * in between. The source's row count must equal the rows stored, with no warning.
+   */
+  async writeChunkRaw(w: ChunkWrite, format: string, data: Readable): Promise<number> {
+    if (format !== 'mysql-text') throw new Error(`MysqlWriter cannot consume ${format}`);
+    const written = this.inChunkTransaction(w, async (conn) => {
+      const [res] = await this.loadRaw(conn, w, rawPieces(data));
+      const rows = (data as Readable & { rows?: number }).rows;
+      if (rows === undefined) throw new Error('the source stream ended without its row count');
+      if (res.warningStatus > 0 || res.affectedRows !== rows) await this.failLoad(conn, w, res, rows);
+      return rows;
+    });
+    // The transaction failed before the load read `data` (no connection, the marker insert
+    // failed): nobody reads the source stream, so destroy it, or its connection stays mid-result.
+    return written.catch((err) => {
+      if (!data.destroyed) data.destroy();
+      throw err;
+    });
+  }
+
+  private async inChunkTransaction(w: ChunkWrite, load: (conn: PoolConnection) => Promise<number>): Promise<number> {
+    const ctx = { stream: w.stream, chunk: w.chunkId };
     const conn = await this.session.connect();
     let broken = false;
     try {
@@ -154,11 +191,7 @@ export class MysqlWriter implements Writer {
         w.stream,
         w.chunkId,
       ]);
-      const rows = !loadData
-        ? await this.insert(conn, w, batches)
-        : w.onReject
-          ? await this.loadRejecting(conn, w, batches)
-          : await this.load(conn, w, batches);
+      const rows = await load(conn);
       await run(
         conn,
         `UPDATE ${this.ledger} SET \`rows\` = ?, rejects = ? WHERE run_id = ? AND stream = ? AND chunk_id = ?`,
@@ -283,33 +316,50 @@ export class MysqlWriter implements Writer {
 
   /** One LOAD DATA of the rows given, resolving with the server's result (warnings not judged). */
   private loadOnce(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<LoadResult> {
-    return this.loadRaw(conn, w, batches).then(([res]) => res);
+    return this.loadRaw(conn, w, this.encoded(w, batches).pieces).then(([res]) => res);
   }
 
   private load(conn: PoolConnection, w: ChunkWrite, batches: AsyncIterable<RowBatch>): Promise<number> {
-    return this.loadRaw(conn, w, batches).then(async ([res, rows]) => {
-      if (res.warningStatus > 0 || res.affectedRows !== rows) {
-        const warnings = (await new Promise<unknown[]>((resolve) =>
-          conn.query('SHOW WARNINGS LIMIT 5', (_e: unknown, r: unknown) => resolve((r as unknown[]) ?? [])),
-        )) as { Message?: string }[];
-        const text = warnings
-          .map((x) => x.Message)
-          .filter(Boolean)
-          .join('; ');
-        throw new TerminalError(
-          `LOAD DATA stored ${res.affectedRows} of ${rows} rows with ${res.warningStatus} warning(s)${text ? `: ${text}` : ''}`,
-          { stream: w.stream, chunk: w.chunkId, hint: 'a value does not fit its target column; see the warning' },
-        );
-      }
+    const enc = this.encoded(w, batches);
+    return this.loadRaw(conn, w, enc.pieces).then(async ([res]) => {
+      const rows = enc.rows();
+      if (res.warningStatus > 0 || res.affectedRows !== rows) await this.failLoad(conn, w, res, rows);
       return rows;
     });
   }
 
-  private loadRaw(
-    conn: PoolConnection,
-    w: ChunkWrite,
-    batches: AsyncIterable<RowBatch>,
-  ): Promise<[LoadResult, number]> {
+  /** The batches as LOAD DATA text, and how many rows they held once read. */
+  private encoded(w: ChunkWrite, batches: AsyncIterable<RowBatch>) {
+    const encode = this.encoder(w.columns);
+    let rows = 0;
+    async function* pieces(): AsyncIterable<Buffer> {
+      for await (const batch of batches) {
+        const parts: Buffer[] = [];
+        encode(batch.rows, parts);
+        rows += batch.rows.length;
+        yield* parts;
+      }
+    }
+    return { pieces: pieces(), rows: () => rows };
+  }
+
+  /** Throws what LOAD DATA got wrong: rows stored against rows sent, and the first warnings. */
+  private async failLoad(conn: PoolConnection, w: ChunkWrite, res: LoadResult, rows: number): Promise<never> {
+    const warnings = (await new Promise<unknown[]>((resolve) =>
+      conn.query('SHOW WARNINGS LIMIT 5', (_e: unknown, r: unknown) => resolve((r as unknown[]) ?? [])),
+    )) as { Message?: string }[];
+    const text = warnings
+      .map((x) => x.Message)
+      .filter(Boolean)
+      .join('; ');
+    throw new TerminalError(
+      `LOAD DATA stored ${res.affectedRows} of ${rows} rows with ${res.warningStatus} warning(s)${text ? `: ${text}` : ''}`,
+      { stream: w.stream, chunk: w.chunkId, hint: 'a value does not fit its target column; see the warning' },
+    );
+  }
+
+  /** One LOAD DATA of the LOAD DATA text given, in pieces; resolves with the server's result. */
+  private loadRaw(conn: PoolConnection, w: ChunkWrite, pieces: AsyncIterable<Buffer>): Promise<[LoadResult, number]> {
     const data = new PassThrough({ highWaterMark: PACKET_BYTES });
     const targets = w.columns.map((c, i) => (isBitType(c.nativeType) ? `@ferry_v${i}` : quoteIdent(c.name)));
     const sets = w.columns
@@ -324,19 +374,12 @@ export class MysqlWriter implements Writer {
     });
     result.catch(() => {});
     const socket = (conn as unknown as { stream: NodeJS.WritableStream & { writableLength: number } }).stream;
-    const encode = this.encoder(w.columns);
     const feed = async (): Promise<number> => {
-      let rows = 0;
       try {
-        for await (const batch of batches) {
-          const parts: Buffer[] = [];
-          encode(batch.rows, parts);
-          rows += batch.rows.length;
-          for (const p of parts) {
-            for (let off = 0; off < p.length; off += PACKET_BYTES) {
-              const piece = off === 0 && p.length <= PACKET_BYTES ? p : p.subarray(off, off + PACKET_BYTES);
-              if (!data.write(piece)) await Promise.race([once(data, 'drain'), result]);
-            }
+        for await (const p of pieces) {
+          for (let off = 0; off < p.length; off += PACKET_BYTES) {
+            const piece = off === 0 && p.length <= PACKET_BYTES ? p : p.subarray(off, off + PACKET_BYTES);
+            if (!data.write(piece)) await Promise.race([once(data, 'drain'), result]);
           }
           // The driver writes each piece to the socket at once: wait while the socket holds too much.
           if (socket.writableLength > SOCKET_HIGH_WATER) await Promise.race([once(socket, 'drain'), result]);
@@ -352,9 +395,9 @@ export class MysqlWriter implements Writer {
         throw err;
       }
       data.end();
-      return rows;
+      return 0;
     };
-    return feed().then(async (rows): Promise<[LoadResult, number]> => [await result, rows]);
+    return feed().then(async (n): Promise<[LoadResult, number]> => [await result, n]);
   }
 
   /** Multi-row INSERTs (local_infile off): statements of up to 1000 rows or about 4 MB. */
@@ -465,4 +508,9 @@ function indexClause(ix: IndexInfo): string | undefined {
 
 function once(emitter: NodeJS.EventEmitter, event: string): Promise<void> {
   return new Promise((resolve) => emitter.once(event, () => resolve()));
+}
+
+/** A raw source stream's chunks; a source failure mid-stream surfaces here and fails the load. */
+async function* rawPieces(data: Readable): AsyncIterable<Buffer> {
+  for await (const chunk of data) yield chunk as Buffer;
 }

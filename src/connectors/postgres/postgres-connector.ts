@@ -18,6 +18,7 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   maxIdentifierBytes: 63,
   caseInsensitiveColumns: false,
   stagingTable: true,
+  keyWhileLoading: false,
   castsText: true,
   rangeReads: true,
 };

@@ -18,6 +18,7 @@ export const SQLITE_CAPABILITIES: Capabilities = {
   maxIdentifierBytes: 1024,
   caseInsensitiveColumns: true,
   stagingTable: true,
+  keyWhileLoading: false,
   rangeReads: true,
 };
 
