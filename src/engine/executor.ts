@@ -193,7 +193,7 @@ export async function executeRun(
         }
         await writer.createTable(
           { ...targetTable(sp), ref: run.loadInto },
-          { primaryKey: target.capabilities.keyWhileLoading, ifNotExists: true },
+          { primaryKey: target.capabilities.keyWhileLoading && source.capabilities.keyOrderReads, ifNotExists: true },
         );
       }
     } else if (!(await writer.tableExists(sp.target))) {

@@ -44,6 +44,7 @@ const CAPABILITIES: Capabilities = {
   caseInsensitiveColumns: false,
   stagingTable: false,
   keyWhileLoading: false,
+  keyOrderReads: false,
   rangeReads: false,
   namesFollowSource: true,
 };

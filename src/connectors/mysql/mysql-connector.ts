@@ -22,6 +22,7 @@ export const MYSQL_CAPABILITIES: Omit<Capabilities, 'defaultSchema'> = {
   caseInsensitiveColumns: true,
   stagingTable: true,
   keyWhileLoading: true,
+  keyOrderReads: true,
   castsText: true,
   rangeReads: true,
 };

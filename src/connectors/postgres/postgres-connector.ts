@@ -19,6 +19,7 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   caseInsensitiveColumns: false,
   stagingTable: true,
   keyWhileLoading: false,
+  keyOrderReads: false,
   castsText: true,
   rangeReads: true,
 };

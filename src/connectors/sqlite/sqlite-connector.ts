@@ -19,6 +19,7 @@ export const SQLITE_CAPABILITIES: Capabilities = {
   caseInsensitiveColumns: true,
   stagingTable: true,
   keyWhileLoading: false,
+  keyOrderReads: false,
   rangeReads: true,
 };
 
