@@ -253,6 +253,25 @@ set_timeout_and_gnu_time() {
 # any other contender; rounds_s: each successful round's seconds, space-separated; check: `ok`,
 # what was wrong, or `FAILED (exit N)` (then median_s is "-").
 # Usage: emit_result WORKLOAD ID ROLE LABEL MEDIAN_S "ROUNDS_S" PEAK_RSS_KB ROWS CHECK
+# The reference "b" of the PostgreSQL scripts: the calling script's pipe_binary into an unindexed
+# table, then ADD PRIMARY KEY, timed together. Sets RUN_RC, RUN_B1 (the copy), RUN_B2 (the key) and
+# RUN_SECS. Usage: copy_then_add_pk DB TABLE KEY_COLUMNS
+copy_then_add_pk() {
+  local db="$1" table="$2" key="$3" t0 t1 t2
+  t0="$(now)"
+  pipe_binary
+  RUN_RC=$?
+  t1="$(now)"
+  if ((RUN_RC == 0)); then
+    "${TO[@]}" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER TABLE $table ADD PRIMARY KEY ($key)"
+    RUN_RC=$?
+  fi
+  t2="$(now)"
+  RUN_B1="$(elapsed "$t0" "$t1")"
+  RUN_B2="$(elapsed "$t1" "$t2")"
+  RUN_SECS="$(elapsed "$t0" "$t2")"
+}
+
 # A report label without its contender id: "b1 binary COPY (no index)" -> "binary COPY (no index)".
 label_text() { sed -E 's/^ *[a-z][a-z0-9+]* +//' <<<"$1"; }
 

@@ -376,19 +376,7 @@ run_b() {
   # shellcheck disable=SC2015 # the || branch is meant for a failure of either
   drop_target && pg "$DST_DB" -c "$(shape_ddl "$T" nopk)" || { RUN_RC=90; return; }
   checkpoint
-  local t0 t1 t2
-  t0="$(now)"
-  pipe_binary
-  RUN_RC=$?
-  t1="$(now)"
-  if ((RUN_RC == 0)); then
-    "${TO[@]}" psql -X -q -v ON_ERROR_STOP=1 -d "$DST_DB" -c "ALTER TABLE public.$T ADD PRIMARY KEY (id)"
-    RUN_RC=$?
-  fi
-  t2="$(now)"
-  RUN_B1="$(elapsed "$t0" "$t1")"
-  RUN_B2="$(elapsed "$t1" "$t2")"
-  RUN_SECS="$(elapsed "$t0" "$t2")"
+  copy_then_add_pk "$DST_DB" "public.$T" id
 }
 
 # ferry under bench/peak-rss.mjs (measured), timed from spawn to exit.
