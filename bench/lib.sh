@@ -272,6 +272,25 @@ copy_then_add_pk() {
   RUN_SECS="$(elapsed "$t0" "$t2")"
 }
 
+# Sets WORK to a new temp folder with logs/ and the subfolders named, removed at exit unless
+# BENCH_KEEP=1 (then its path is logged); Ctrl-C exits 130. Usage: make_work_dir PREFIX [SUBDIR...]
+make_work_dir() {
+  local prefix="$1" d
+  shift
+  WORK="$(mktemp -d -t "$prefix.XXXXXX")" || exit 1
+  mkdir -p "$WORK/logs" || exit 1
+  for d in "$@"; do mkdir -p "$WORK/$d" || exit 1; done
+  trap remove_work_dir EXIT
+  trap 'exit 130' INT TERM
+}
+remove_work_dir() {
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+
 # A report label without its contender id: "b1 binary COPY (no index)" -> "binary COPY (no index)".
 label_text() { sed -E 's/^ *[a-z][a-z0-9+]* +//' <<<"$1"; }
 

@@ -79,17 +79,7 @@ if [[ -z "$PGLOADER" && " ${CONTENDERS[*]} " == *" p "* ]]; then
   FAILED[p]="pgloader not installed (apt-get install pgloader)"
 fi
 
-WORK="$(mktemp -d -t ferry-bench-my.XXXXXX)" || exit 1
-mkdir -p "$WORK/logs" "$WORK/pgloader"
-cleanup() {
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir ferry-bench-my pgloader
 
 JOB="$WORK/job.yaml"
 cat >"$JOB" <<YAML

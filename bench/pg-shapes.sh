@@ -108,17 +108,7 @@ BAD=0                 # 1 once a run failed or a check did
 
 set_timeout_and_gnu_time
 
-WORK="$(mktemp -d -t ferry-bench-shapes.XXXXXX)" || exit 1
-mkdir -p "$WORK/logs"
-cleanup() {
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir ferry-bench-shapes
 
 PG_URL="postgres://${PGUSER}@${PGHOST}:${PGPORT}"
 

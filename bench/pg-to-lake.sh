@@ -84,17 +84,7 @@ declare -A CPU=()     # contender -> "secs secs ..." user+system CPU of the cont
 
 set_timeout_and_gnu_time
 
-WORK="$(mktemp -d -t ferry-bench-lake.XXXXXX)" || exit 1
-mkdir -p "$WORK/logs" "$WORK/a" "$WORK/b" "$WORK/c"
-cleanup() {
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir ferry-bench-lake a b c
 
 # One folder per ferry contender: its job file, its lake and its .ferry/ state.
 # Usage: write_job DIR FORMAT COMPRESSION

@@ -66,17 +66,7 @@ declare -A RSS_TREE=() RSS_HWM=() RSS_GNU=() CPU=()   # ferry contenders, filled
 
 set_timeout_and_gnu_time
 
-WORK="$(mktemp -d -t ferry-bench.XXXXXX)" || exit 1
-mkdir -p "$WORK/logs"
-cleanup() {
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir ferry-bench
 
 JOB="$WORK/job.yaml"
 cat >"$JOB" <<YAML
