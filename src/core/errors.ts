@@ -57,6 +57,21 @@ export class TerminalError extends FerryError {}
  */
 export class AlreadyCommittedError extends FerryError {}
 
+/**
+ * A chunk read in a raw format for another dialect (MySQL rows as PostgreSQL binary COPY) met a
+ * value the format cannot carry exactly as the row path would: a zero date, invalid UTF-8, a
+ * number out of the target's range. The engine copies that chunk again by rows, where the
+ * policies decide. Never shown to users.
+ */
+export class RawUnfit extends Error {
+  constructor(
+    readonly column: string,
+    readonly value: unknown,
+  ) {
+    super(`value of ${column} has no exact raw form here`);
+  }
+}
+
 /** Verify found a difference between source and target. Exit 4. */
 export class MismatchError extends FerryError {}
 

@@ -3,6 +3,7 @@ import {
   ConfigError,
   ConnectionError,
   type ErrorContext,
+  RawUnfit,
   TerminalError,
   TransientError,
 } from '../../core/errors.js';
@@ -34,6 +35,7 @@ interface PgLikeError {
 /** Wraps a driver error into a typed FerryError (transient, terminal, or already-committed). */
 export function classifyPgError(err: unknown, context: ErrorContext = {}): Error {
   if (err instanceof TransientError || err instanceof TerminalError || err instanceof ConnectionError) return err;
+  if (err instanceof RawUnfit) return err;
   const e = (err ?? {}) as PgLikeError;
   const message = e.message ?? String(err);
   const code = e.code ?? '';

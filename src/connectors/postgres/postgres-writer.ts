@@ -13,8 +13,15 @@ import type {
   TypeMapping,
   Writer,
 } from '../../core/connector.js';
-import { TerminalError } from '../../core/errors.js';
+import { RawUnfit, TerminalError } from '../../core/errors.js';
 import type { TableRef } from '../../core/identifiers.js';
+import {
+  type BinaryField,
+  binaryFieldFor,
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+  CopyBinaryEncoder,
+} from '../../core/pg-copy-binary.js';
 import { escapeCopy, literalEncoderFor } from './postgres-copy-text.js';
 import { classifyPgError } from './postgres-errors.js';
 import type { PgSession } from './postgres-session.js';
@@ -28,6 +35,14 @@ const DONE = '__done__';
 
 type RowEncoder = (v: unknown) => string;
 
+function nulError(column: string, context: { stream: string; chunk: string }): never {
+  throw new TerminalError('text contains a NUL byte (0x00), which PostgreSQL cannot store', {
+    ...context,
+    column,
+    hint: 'remove NUL bytes at the source, or move the column as bytes',
+  });
+}
+
 function columnEncoder(col: TargetColumn, context: { stream: string; chunk: string }): RowEncoder {
   // Text for PostgreSQL's own input functions to cast (a files source).
   if (col.fromText) return (v) => (v === null || v === undefined ? '\\N' : escapeCopy(String(v)));
@@ -40,13 +55,7 @@ function columnEncoder(col: TargetColumn, context: { stream: string; chunk: stri
     return (v) => {
       if (v === null || v === undefined) return '\\N';
       const s = String(v);
-      if (s.includes('\u0000')) {
-        throw new TerminalError('text contains a NUL byte (0x00), which PostgreSQL cannot store', {
-          ...context,
-          column: col.name,
-          hint: 'remove NUL bytes at the source, or move the column as bytes',
-        });
-      }
+      if (s.includes('\u0000')) nulError(col.name, context);
       return escapeCopy(s);
     };
   }
@@ -75,7 +84,7 @@ function badCopyLine(err: unknown): { line: number; column: string | null; reaso
 }
 
 /** Writes a string into a stream, waiting for 'drain' when its buffer is full (backpressure). */
-function write(stream: Writable, data: string): Promise<void> | undefined {
+function write(stream: Writable, data: string | Buffer): Promise<void> | undefined {
   if (stream.write(data)) return undefined;
   return new Promise((resolve, reject) => {
     const onDrain = () => {
@@ -97,7 +106,41 @@ function write(stream: Writable, data: string): Promise<void> | undefined {
  * the marker's key before copying anything, so no row is ever written twice.
  */
 export class PostgresWriter implements Writer {
+  /** Column types (`format_type`) of the tables loaded so far, by quoted table name. */
+  private readonly columnTypes = new Map<string, Map<string, string>>();
+  /** Tables a value did not fit in binary for: their later chunks go as text from the start. */
+  private readonly textOnly = new Set<string>();
+
   constructor(private readonly session: PgSession) {}
+
+  /**
+   * The binary COPY encoders of the chunk's columns, chosen by the loaded table's real column
+   * types, or null when a column must go as text: it is cast by the database (a files source), or
+   * its type has no binary encoder here, or a value of this table did not fit before.
+   */
+  private async binaryFields(client: PoolClient, w: ChunkWrite): Promise<BinaryField[] | null> {
+    const table = quoteTable(w.table);
+    if (this.textOnly.has(table) || w.columns.some((c) => c.fromText)) return null;
+    let types = this.columnTypes.get(table);
+    if (!types) {
+      const rows = await client.query<{ name: string; type: string }>(
+        `SELECT attname AS name, format_type(atttypid, NULL) AS type FROM pg_attribute
+          WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+        [table],
+      );
+      types = new Map(rows.rows.map((r) => [r.name, r.type]));
+      this.columnTypes.set(table, types);
+    }
+    const ctx = { stream: w.stream, chunk: w.chunkId };
+    const fields: BinaryField[] = [];
+    for (const c of w.columns) {
+      const type = types.get(c.name);
+      const field = type === undefined ? null : binaryFieldFor(type, c.name, (col) => nulError(col, ctx));
+      if (!field) return null;
+      fields.push(field);
+    }
+    return fields;
+  }
 
   mapType(column: ColumnInfo, sourceDialect: string): TypeMapping {
     if (sourceDialect === 'postgres' && column.note === undefined) return { nativeType: column.nativeType };
@@ -198,27 +241,57 @@ export class PostgresWriter implements Writer {
     const n = encoders.length;
     const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
     if (w.onReject) return this.inChunkTransaction(w, (client) => this.copyRejecting(client, w, batches, encoders));
+    const textOf = (rows: readonly unknown[][]): string => {
+      let text = '';
+      for (const row of rows) {
+        let line = encoders[0](row[0]);
+        for (let i = 1; i < n; i++) line += `\t${encoders[i](row[i])}`;
+        text += `${line}\n`;
+      }
+      return text;
+    };
     return this.inChunkTransaction(w, async (client) => {
-      const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN`));
+      const fields = await this.binaryFields(client, w);
+      let binary = fields ? new CopyBinaryEncoder(fields) : null;
       // The COPY can fail while we wait for the source (e.g. its connection is terminated): keep
       // the error for the next step rather than leave an 'error' event unheard (that kills the
       // process). A COPY that failed has let go of its connection: it is not written to again.
       let copyError: Error | undefined;
-      copy.on('error', (e: Error) => {
-        copyError ??= e;
-      });
+      const open = (format: string) => {
+        const c = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN${format}`));
+        c.on('error', (e: Error) => {
+          copyError ??= e;
+        });
+        return c;
+      };
+      let copy = open(binary ? ' (FORMAT binary)' : '');
+      let header = true;
+      /** The end of a binary COPY: its trailer, after the header when no row was sent. */
+      const binaryEnd = () => (header ? Buffer.concat([COPY_BINARY_HEADER, COPY_BINARY_TRAILER]) : COPY_BINARY_TRAILER);
       let rows = 0;
       try {
         for await (const batch of batches) {
           if (copyError) throw copyError;
-          let text = '';
-          for (const row of batch.rows) {
-            let line = encoders[0](row[0]);
-            for (let i = 1; i < n; i++) line += `\t${encoders[i](row[i])}`;
-            text += `${line}\n`;
+          let data: string | Buffer | null = null;
+          if (binary) {
+            try {
+              data = binary.encode(batch.rows, header);
+              header = false;
+            } catch (err) {
+              if (!(err instanceof RawUnfit)) throw err;
+              // The rows copied so far stay (same transaction); this batch and the rest of the
+              // chunk, and the table's later chunks, go as text for the server to read.
+              this.textOnly.add(quoteTable(w.table));
+              binary = null;
+              copy.end(binaryEnd());
+              await finished(copy);
+              if (copyError) throw copyError;
+              copy = open('');
+            }
           }
+          data ??= textOf(batch.rows);
           rows += batch.rows.length;
-          await write(copy, text);
+          await write(copy, data);
         }
       } catch (err) {
         if (copyError) throw copyError;
@@ -228,7 +301,7 @@ export class PostgresWriter implements Writer {
         throw err;
       }
       if (copyError) throw copyError;
-      copy.end();
+      copy.end(binary ? binaryEnd() : undefined);
       await finished(copy);
       return rows;
     });
