@@ -108,6 +108,11 @@ export interface ReadRequest {
   batchBytes?: number;
   /** The part to read (a file of a files source), instead of a key range. */
   part?: SourcePart;
+  /**
+   * The target's native types of `columns`, for a raw format made for another dialect (see
+   * Reader.rawFor): the bytes must be those of the target's own types.
+   */
+  targetTypes?: readonly string[];
 }
 
 /** The one currency between readers and writers: rows of logical values, bounded in rows and bytes. */
@@ -270,6 +275,13 @@ export interface Reader {
   read(req: ReadRequest, signal?: AbortSignal): AsyncIterable<RowBatch>;
   /** A byte stream in a pass-through format (only for formats in capabilities.passThrough). */
   readRaw?(req: ReadRequest, format: string): Promise<Readable>;
+  /**
+   * Whether the reader can produce another dialect's raw format (in that target's
+   * capabilities.passThrough) for these columns going into these native target types. Such a
+   * stream ends with `RawUnfit` at a value it cannot carry exactly as the row path would; the
+   * engine then copies that chunk by rows.
+   */
+  rawFor?(format: string, columns: readonly ColumnInfo[], targetTypes: readonly string[]): boolean;
 }
 
 export interface Writer {

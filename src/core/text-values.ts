@@ -52,3 +52,12 @@ export function zonedToUtc(date: string, time: string, zone: string | undefined)
   const utc = new Date(ms - minutes * 60_000).toISOString();
   return `${utc.slice(0, 10)} ${utc.slice(11, 19)}${frac ? `.${frac}` : ''}`;
 }
+
+/** Does plain decimal text fit decimal(p, s) without rounding (the out_of_range guard's test)? */
+export function decimalFits(s: string, p: number, sc: number): boolean {
+  const m = /^[+-]?(\d*)(?:\.(\d*))?$/.exec(s);
+  if (!m) return false;
+  const int = m[1].replace(/^0+/, '');
+  const frac = (m[2] ?? '').replace(/0+$/, '');
+  return int.length <= p - sc && frac.length <= sc;
+}

@@ -7,7 +7,14 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChunkWrite, Connector, ReadRequest, RowBatch, SourcePart, TargetTable } from '../core/connector.js';
-import { AlreadyCommittedError, errorMessage, FerryError, isTransient, TerminalError } from '../core/errors.js';
+import {
+  AlreadyCommittedError,
+  errorMessage,
+  FerryError,
+  isTransient,
+  RawUnfit,
+  TerminalError,
+} from '../core/errors.js';
 import { displayTable, type TableRef } from '../core/identifiers.js';
 import type { RunLogger } from '../core/logger.js';
 import type { LogicalType } from '../core/logical-types.js';
@@ -111,7 +118,15 @@ interface StreamRun {
   stages: (ColumnStage | null)[];
   /** Chunks pass bytes through (the plan's format, if the writer takes it on this server). */
   raw: boolean;
+  /** Raw chunks handed back to the row path (RawUnfit); past RAW_UNFIT_LIMIT the stream goes by rows. */
+  unfitChunks: number;
 }
+
+/**
+ * Raw chunks of a stream that may meet a value they cannot carry before its remaining chunks go by
+ * rows from the start: each such chunk costs a partial read and a rollback.
+ */
+const RAW_UNFIT_LIMIT = 3;
 
 export async function executeRun(
   plan: Plan,
@@ -272,6 +287,7 @@ export async function executeRun(
       inflightRejects: 0,
       stages: streamStages(sp.columns, sp.policies, source, target),
       raw: false,
+      unfitChunks: 0,
     };
     runs.push(run);
     try {
@@ -326,9 +342,22 @@ export async function executeRun(
       layout: sp.layout,
       key: sp.chunkKey.map((k) => sp.columns.find((c) => c.source.name === k)!.target.name),
     };
-    if (run.raw && sp.passThrough) {
-      const raw = await source.reader.readRaw!(req, sp.passThrough);
-      return writer.writeChunkRaw!(w, sp.passThrough, raw);
+    if (run.raw && sp.passThrough && run.unfitChunks < RAW_UNFIT_LIMIT) {
+      const cross = source.dialect !== target.dialect;
+      const raw = await source.reader.readRaw!(
+        cross ? { ...req, targetTypes: sp.columns.map((c) => c.target.nativeType) } : req,
+        sp.passThrough,
+      );
+      try {
+        const rows = await writer.writeChunkRaw!(w, sp.passThrough, raw);
+        emit({ type: 'rows', stream: sp.name, rows });
+        return rows;
+      } catch (err) {
+        if (!(err instanceof RawUnfit)) throw err;
+        // Rolled back; the row path below copies the chunk again, where the policies decide.
+        run.unfitChunks++;
+        logger.log('info', 'raw-unfit', { stream: sp.name, chunk: chunk.id, column: err.column });
+      }
     }
     const staged = run.stages.some((s) => s !== null);
     const castInDb = sp.columns.some((c) => c.target.fromText);
@@ -404,12 +433,12 @@ export async function executeRun(
           if (!(err instanceof AlreadyCommittedError)) throw err;
           rows = (await writer.committedChunks(runId, sp.name)).get(chunk.id)?.rows ?? 0;
           logger.log('info', 'chunk-already-committed', { stream: sp.name, chunk: chunk.id, rows });
+          if (run.raw) emit({ type: 'rows', stream: sp.name, rows });
         }
         const extra = lastCounts.get(`${sp.name}\u0000${chunk.id}`);
         lastCounts.delete(`${sp.name}\u0000${chunk.id}`);
         state.chunkDone(runId, sp.name, chunk.id, rows, extra?.rejects ?? 0, extra?.counts ?? {});
         logger.log('info', 'chunk-done', { stream: sp.name, chunk: chunk.id, rows, attempt, ms: Date.now() - started });
-        if (run.raw) emit({ type: 'rows', stream: sp.name, rows });
         emit({ type: 'chunk-done', stream: sp.name, chunk: chunk.id, rows });
         return;
       } catch (err) {
@@ -464,6 +493,10 @@ export async function executeRun(
           await withRetry(sp, 'finish', () => writer.finishAppend(final, runId, sp.name, run.createdTarget));
         }
       }
+      // The target is counted while the source count (if still going) finishes: on one MySQL
+      // server the two full scans run side by side, not one after the other.
+      const targetCount = withRetry(sp, 'count', () => target.introspector.count(sp.target, [], null));
+      targetCount.catch(() => {});
       const committed = await withRetry(sp, 'markers', () => writer.committedChunks(runId, sp.name));
       const chunkMarkers = [...committed].filter(([id]) => !id.startsWith('__'));
       base.rowsWritten = chunkMarkers.reduce((a, [, m]) => a + m.rows, 0);
@@ -472,7 +505,7 @@ export async function executeRun(
       if (base.rejects > 0)
         base.rejectsFile = joinRejects(rejectsDir, sp.name, new Set(chunkMarkers.map(([id]) => id)));
       base.sourceRows = await sourceCount;
-      base.targetRows = await withRetry(sp, 'count', () => target.introspector.count(sp.target, [], null));
+      base.targetRows = await targetCount;
       // Every source row is either written or rejected (with its reason in the rejects file).
       const accounted = base.rowsWritten + base.rejects;
       const equal = accounted === base.sourceRows && (sp.mode === 'append' || base.targetRows === base.rowsWritten);

@@ -371,7 +371,24 @@ async function planStream(
   const shared = source.capabilities.passThrough.filter((f) => target.capabilities.passThrough.includes(f));
   const sameTypes = columns.every((c) => c.source.nativeType === c.target.nativeType && !c.transform);
   const staged = streamStages(columns, spec.policies, source, target).some((s) => s !== null);
-  const passThrough = shared.length > 0 && sameTypes && !staged && source.dialect === target.dialect ? shared[0] : null;
+  // Same dialect, same types, no policy: the source's own bytes. Across dialects (MySQL ->
+  // PostgreSQL binary COPY) when the reader can make the target's format for every column, into the
+  // staging table this run creates with exactly the planned types; policies still hold, because such
+  // a reader hands a chunk back to the row path at the first value a guard would look at.
+  const passThrough =
+    source.dialect === target.dialect
+      ? shared.length > 0 && sameTypes && !staged
+        ? shared[0]
+        : null
+      : spec.mode === 'full-refresh' && target.capabilities.stagingTable && columns.every((c) => !c.transform)
+        ? (target.capabilities.passThrough.find((f) =>
+            source.reader.rawFor?.(
+              f,
+              columns.map((c) => c.source),
+              columns.map((c) => c.target.nativeType),
+            ),
+          ) ?? null)
+        : null;
   return {
     name,
     source: info.ref,

@@ -15,6 +15,7 @@ import {
   UnreadableValue,
   type ValueSupport,
 } from '../core/policies.js';
+import { decimalFits } from '../core/text-values.js';
 import type { ColumnPlan } from './plan-types.js';
 import { textCast } from './text-cast.js';
 
@@ -145,14 +146,6 @@ const INT_RANGE: Record<string, [bigint, bigint]> = {
   int64: [-(2n ** 63n), 2n ** 63n - 1n],
   uint64: [0n, 2n ** 64n - 1n],
 };
-
-function decimalFits(s: string, p: number, sc: number): boolean {
-  const m = /^[+-]?(\d*)(?:\.(\d*))?$/.exec(s);
-  if (!m) return false;
-  const int = m[1].replace(/^0+/, '');
-  const frac = (m[2] ?? '').replace(/0+$/, '');
-  return int.length <= p - sc && frac.length <= sc;
-}
 
 const INT_ORDER = ['int16', 'int32', 'int64', 'uint64'];
 

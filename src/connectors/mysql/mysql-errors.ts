@@ -2,6 +2,7 @@ import {
   AlreadyCommittedError,
   ConnectionError,
   type ErrorContext,
+  RawUnfit,
   TerminalError,
   TransientError,
 } from '../../core/errors.js';
@@ -34,7 +35,7 @@ interface MysqlLikeError {
 
 export function classifyMysqlError(err: unknown, context: ErrorContext = {}): Error {
   if (err instanceof TransientError || err instanceof TerminalError || err instanceof ConnectionError) return err;
-  if (err instanceof AlreadyCommittedError) return err;
+  if (err instanceof AlreadyCommittedError || err instanceof RawUnfit) return err;
   const e = (err ?? {}) as MysqlLikeError;
   const message = e.message ?? String(err);
   if (e.errno === 1062 && message.includes('_ferry_chunks')) {
