@@ -340,23 +340,7 @@ function mysqlTextFields(columns: readonly ColumnInfo[]) {
 }
 
 /** Source kinds whose MySQL text the PostgreSQL binary fields below read exactly as the row path does. */
-const PG_BINARY_KINDS = new Set<LogicalType['kind']>([
-  'int16',
-  'int32',
-  'int64',
-  'uint64',
-  'float32',
-  'float64',
-  'decimal',
-  'date',
-  'time',
-  'timestamp',
-  'timestamptz',
-  'text',
-  'json',
-  'bytes',
-  'uuid',
-]);
+const PG_BINARY_KINDS = new Set<LogicalType['kind']>([...PLAIN_KINDS, 'text', 'json', 'bytes', 'uuid']);
 
 type PgBinaryFromMysql = (field: RawField, next: () => unknown, out: BinaryOut) => void;
 
