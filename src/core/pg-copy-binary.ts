@@ -17,6 +17,7 @@
  */
 
 import { RawUnfit } from './errors.js';
+import { asciiDigits as digitsAt, isRealDate } from './text-values.js';
 
 export const COPY_BINARY_HEADER = Buffer.from([
   0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -42,7 +43,6 @@ export type BinaryField = (out: BinaryOut, v: unknown) => void;
 const TWO_32 = 4294967296;
 /** Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
 const PG_EPOCH_DAYS = 10957;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function unfit(column: string, v: unknown): never {
   throw new RawUnfit(column, v);
@@ -54,6 +54,13 @@ function putInt64(out: BinaryOut, n: number): void {
   out.buf.writeInt32BE(hi, out.pos);
   out.buf.writeUInt32BE(n - hi * TWO_32, out.pos + 4);
   out.pos += 8;
+}
+
+/** A NULL field: length -1, no bytes. */
+export function putNull(out: BinaryOut): void {
+  out.room(4);
+  out.buf.writeInt32BE(-1, out.pos);
+  out.pos += 4;
 }
 
 function putLength(out: BinaryOut, n: number): void {
@@ -71,23 +78,9 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-/** The number the ASCII digits s[from, to) spell, or -1 when one is not a digit (or s is shorter). */
-function digitsAt(s: string, from: number, to: number): number {
-  if (s.length < to) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
 /** Days since 2000-01-01 of a date, or NaN when it is not a real date of years 1-9999. */
 function daysOf(y: number, m: number, d: number): number {
-  if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) return Number.NaN;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  if (d > (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1])) return Number.NaN;
+  if (y < 1 || y > 9999 || !isRealDate(y, m, d)) return Number.NaN;
   return daysFromCivil(y, m, d) - PG_EPOCH_DAYS;
 }
 
@@ -420,11 +413,8 @@ export class CopyBinaryEncoder {
       out.pos += 2;
       for (let i = 0; i < n; i++) {
         const v = row[i];
-        if (v === null || v === undefined) {
-          out.room(4);
-          out.buf.writeInt32BE(-1, out.pos);
-          out.pos += 4;
-        } else fields[i](out, v);
+        if (v === null || v === undefined) putNull(out);
+        else fields[i](out, v);
       }
     }
     this.last = Math.max(1 << 12, out.pos);

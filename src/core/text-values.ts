@@ -61,3 +61,23 @@ export function decimalFits(s: string, p: number, sc: number): boolean {
   const frac = (m[2] ?? '').replace(/0+$/, '');
   return int.length <= p - sc && frac.length <= sc;
 }
+
+/** The number the ASCII digits s[from, to) spell, or -1 when one is not a digit (or s is shorter). */
+export function asciiDigits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Is year-month-day a real date of the proleptic Gregorian calendar (year 0 is not)? */
+export function isRealDate(y: number, m: number, d: number): boolean {
+  if (y === 0 || m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]);
+}

@@ -3,7 +3,13 @@ import { Readable } from 'node:stream';
 import type { ColumnInfo, Reader, ReadRequest, RowBatch } from '../../core/connector.js';
 import { RawUnfit } from '../../core/errors.js';
 import type { LogicalType } from '../../core/logical-types.js';
-import { BinaryOut, binaryFieldFor, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from '../../core/pg-copy-binary.js';
+import {
+  BinaryOut,
+  binaryFieldFor,
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+  putNull,
+} from '../../core/pg-copy-binary.js';
 import { decimalFits } from '../../core/text-values.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlSession } from './mysql-session.js';
@@ -343,12 +349,6 @@ function mysqlTextFields(columns: readonly ColumnInfo[]) {
 const PG_BINARY_KINDS = new Set<LogicalType['kind']>([...PLAIN_KINDS, 'text', 'json', 'bytes', 'uuid']);
 
 type PgBinaryFromMysql = (field: RawField, next: () => unknown, out: BinaryOut) => void;
-
-function putNull(out: BinaryOut): void {
-  out.room(4);
-  out.buf.writeInt32BE(-1, out.pos);
-  out.pos += 4;
-}
 
 /**
  * One column's PostgreSQL binary field from the MySQL field (text protocol), for target type
