@@ -147,6 +147,47 @@ function putMicros(out: BinaryOut, seconds: number, micros: number): void {
   }
 }
 
+/**
+ * A date given by its parts as a `date` field; false (nothing written) when it is not a real date
+ * of years 1-9999. For sources that send dates as numbers (MySQL's binary protocol).
+ */
+export function putDateParts(out: BinaryOut, y: number, m: number, d: number): boolean {
+  const days = daysOf(y, m, d);
+  if (Number.isNaN(days)) return false;
+  out.room(8);
+  putLength(out, 4);
+  out.buf.writeInt32BE(days, out.pos);
+  out.pos += 4;
+  return true;
+}
+
+/** A wall-clock time of day by its parts as a `time` field; false for anything past 23:59:59.999999. */
+export function putTimeParts(out: BinaryOut, h: number, mi: number, s: number, micros: number): boolean {
+  if (h > 23 || mi > 59 || s > 59 || micros > 999999) return false;
+  putMicros(out, h * 3600 + mi * 60 + s, micros);
+  return true;
+}
+
+/**
+ * A timestamp by its parts (UTC for a timestamptz: ferry's sessions are pinned to UTC) as a
+ * `timestamp`/`timestamptz` field; false when the date is not real or the clock is out of range.
+ */
+export function putTimestampParts(
+  out: BinaryOut,
+  y: number,
+  m: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  micros: number,
+): boolean {
+  const days = daysOf(y, m, d);
+  if (Number.isNaN(days) || h > 23 || mi > 59 || s > 59 || micros > 999999) return false;
+  putMicros(out, days * 86400 + h * 3600 + mi * 60 + s, micros);
+  return true;
+}
+
 function timestampField(column: string, zoned: boolean): BinaryField {
   return (out, v) => {
     if (v instanceof Date) {

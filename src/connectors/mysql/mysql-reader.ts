@@ -1,16 +1,8 @@
-import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { ColumnInfo, Reader, ReadRequest, RowBatch } from '../../core/connector.js';
-import { RawUnfit } from '../../core/errors.js';
 import type { LogicalType } from '../../core/logical-types.js';
-import {
-  BinaryOut,
-  binaryFieldFor,
-  COPY_BINARY_HEADER,
-  COPY_BINARY_TRAILER,
-  putNull,
-} from '../../core/pg-copy-binary.js';
-import { decimalFits } from '../../core/text-values.js';
+import { BinaryOut, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from '../../core/pg-copy-binary.js';
+import { PgRowsFromMysql, pgBinaryFits, type WireColumn } from './mysql-binary-rows.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { quoteIdent, quoteTable, rangeWhere } from './mysql-sql.js';
@@ -186,49 +178,34 @@ export class MysqlReader implements Reader {
 
   /** Whether `readRaw` can make `format` for these columns going into these target types. */
   rawFor(format: string, columns: readonly ColumnInfo[], targetTypes: readonly string[]): boolean {
-    if (format !== 'postgres-binary') return false;
-    return columns.every((c, i) => pgBinaryField(c, targetTypes[i]) !== null);
+    return format === 'postgres-binary' && pgBinaryFits(columns, targetTypes);
   }
 
   /**
-   * The range as raw bytes, made from each field's bytes as the server sent them, with no JS value
-   * in between (a value per field and its garbage were most of a row copy's CPU):
+   * The range as raw bytes, made from the bytes the server sent, with no JS value per field in
+   * between (a value per field and its garbage were most of a row copy's CPU):
    * - `mysql-text`, LOAD DATA text (tab-separated, backslash escapes, `\\N` for NULL) for a MySQL
-   *   target with the same column types, escaped only where a value can hold a special byte;
-   * - `postgres-binary`, PostgreSQL's binary COPY in the target types `req.targetTypes`. A value it
-   *   cannot write exactly as the row path would load it (a zero date, invalid UTF-8, a NUL, a
-   *   number out of range: what a policy would look at) ends the stream with `RawUnfit`, and the
-   *   chunk is copied by rows instead.
+   *   target with the same column types, from the text protocol's fields, escaped only where a
+   *   value can hold a special byte;
+   * - `postgres-binary`, PostgreSQL's binary COPY in the target types `req.targetTypes`, from the
+   *   binary protocol's rows (a prepared statement; see mysql-binary-rows.ts). A value it cannot
+   *   write exactly as the row path would load it (a zero date, invalid UTF-8, a NUL, a number out
+   *   of range: what a policy would look at) ends the stream with `RawUnfit`, and the chunk is
+   *   copied by rows instead.
    * The stream's `rows` is set at its end.
    */
   async readRaw(req: ReadRequest, format: string): Promise<Readable> {
-    let fieldOut: (field: RawField, next: () => unknown, i: number, out: BinaryOut) => void;
-    let head: Buffer | null = null;
-    let tail: Buffer | null = null;
-    if (format === 'mysql-text') fieldOut = mysqlTextFields(req.columns);
-    else if (format === 'postgres-binary') {
+    let pg: PgRowsFromMysql | null = null;
+    if (format === 'postgres-binary') {
       const types = req.targetTypes;
-      if (!types || types.length !== req.columns.length) throw new Error('postgres-binary needs the target types');
-      const fields = req.columns.map((c, i) => pgBinaryField(c, types[i]));
-      if (fields.some((f) => f === null)) throw new Error('postgres-binary: a column has no binary form');
-      const count = req.columns.length;
-      fieldOut = (field, next, i, out) => {
-        if (i === 0) {
-          out.room(2);
-          out.buf.writeInt16BE(count, out.pos);
-          out.pos += 2;
-        }
-        fields[i]!(field, next, out);
-      };
-      head = COPY_BINARY_HEADER;
-      tail = COPY_BINARY_TRAILER;
-    } else throw new Error(`MysqlReader cannot produce ${format}`);
+      if (!types) throw new Error('postgres-binary needs the target types');
+      pg = new PgRowsFromMysql(req.columns, types);
+    } else if (format !== 'mysql-text') throw new Error(`MysqlReader cannot produce ${format}`);
     const { sql, w } = selectSql(req);
     const conn = await this.session.connect();
     const out = new BinaryOut();
     out.buf = Buffer.allocUnsafe(RAW_PIECE_BYTES * 2);
-    if (head) out.pos += head.copy(out.buf, 0);
-    let col = 0;
+    if (pg) out.pos += COPY_BINARY_HEADER.copy(out.buf, 0);
     let rows = 0;
     let paused = false;
     let ended = false;
@@ -249,48 +226,77 @@ export class MysqlReader implements Reader {
     // The query runs before the writer pipes the stream (its transaction starts meanwhile): an error
     // by then must not go unheard. The pipe still sees it (the stream stays `errored`).
     stream.on('error', () => {});
-    // mysql2 does not catch what a typeCast hook throws (it would surface as an uncaught exception
-    // from the socket's data handler): a RawUnfit is kept, the stream fails with it once the parser
-    // is out of the hook, and the fields still in the socket's buffer are only stepped over.
-    let unfit: unknown;
-    const typeCast = (field: RawField, next: () => unknown): null => {
-      if (unfit !== undefined) {
-        field.buffer();
-        return null;
-      }
-      try {
-        fieldOut(field, next, col++, out);
-      } catch (err) {
-        unfit = err;
-        queueMicrotask(() => fail(err));
-      }
-      return null;
-    };
     const flush = () => {
       if (out.pos === 0) return;
-      const piece = Buffer.from(out.buf.subarray(0, out.pos));
+      // The piece is handed on as it is, and the next one gets a new buffer (no copy).
+      const piece = out.buf.subarray(0, out.pos);
+      out.buf = Buffer.allocUnsafe(RAW_PIECE_BYTES * 2);
       out.pos = 0;
       if (!stream.push(piece) && !paused) {
         paused = true;
         conn.pause();
       }
     };
-    // The text protocol, also for postgres-binary. The binary protocol (a prepared statement) would
-    // spare the server most of its work: MariaDB spent 6.3 s of CPU sending the 5.2M-row table so,
-    // against 15.0 s as text, 10 s of it printing DOUBLEs. But mysql2 (3.24) builds a wrapper object
-    // per field per row for a binary-protocol typeCast hook: 60% of ferry's CPU, 10x slower overall.
-    const query = conn.query({ sql, values: w.values, rowsAsArray: true, typeCast: typeCast as never });
-    query.on('result', () => {
-      col = 0;
-      rows++;
-      if (out.pos >= RAW_PIECE_BYTES && unfit === undefined) flush();
-    });
+    // mysql2 does not catch what a typeCast hook throws (it would surface as an uncaught exception
+    // from the socket's data handler), and an error thrown by a row parser ends its command while
+    // the server still sends: a RawUnfit is kept, the stream fails with it once the parser is out,
+    // and the rows still arriving are only stepped over.
+    let unfit: unknown;
     const fail = (err: unknown) => {
       if (ended) return;
       ended = true;
       conn.destroy();
       stream.destroy(classifyMysqlError(err, { query: sql }));
     };
+    const unfitAt = (err: unknown) => {
+      unfit = err;
+      queueMicrotask(() => fail(err));
+    };
+    let query: ReturnType<typeof conn.query>;
+    if (pg) {
+      const encoder = pg;
+      query = conn.execute({ sql, values: w.values });
+      // mysql2's Execute asks this for the row parser of the result (after the column definitions);
+      // ours writes each row packet's binary COPY row and gives the driver nothing to keep.
+      (query as unknown as ExecuteHooks).buildParserFromFields = (wire) => {
+        encoder.bind(wire);
+        return class {
+          next(packet: { buffer: Buffer; offset: number }): null {
+            if (unfit !== undefined) return null;
+            try {
+              encoder.row(packet.buffer, packet.offset, out);
+            } catch (err) {
+              unfitAt(err);
+              return null;
+            }
+            rows++;
+            if (out.pos >= RAW_PIECE_BYTES) flush();
+            return null;
+          }
+        };
+      };
+    } else {
+      const fieldOut = mysqlTextFields(req.columns);
+      let col = 0;
+      const typeCast = (field: RawField): null => {
+        if (unfit !== undefined) {
+          field.buffer();
+          return null;
+        }
+        try {
+          fieldOut(field, col++, out);
+        } catch (err) {
+          unfitAt(err);
+        }
+        return null;
+      };
+      query = conn.query({ sql, values: w.values, rowsAsArray: true, typeCast: typeCast as never });
+      query.on('result', () => {
+        col = 0;
+        rows++;
+        if (out.pos >= RAW_PIECE_BYTES && unfit === undefined) flush();
+      });
+    }
     query.on('error', fail);
     conn.on('error', fail);
     query.on('end', () => {
@@ -301,9 +307,9 @@ export class MysqlReader implements Reader {
       }
       ended = true;
       conn.off('error', fail);
-      if (tail) {
-        out.room(tail.length);
-        out.pos += tail.copy(out.buf, out.pos);
+      if (pg) {
+        out.room(COPY_BINARY_TRAILER.length);
+        out.pos += COPY_BINARY_TRAILER.copy(out.buf, out.pos);
       }
       flush();
       stream.rows = rows;
@@ -314,11 +320,16 @@ export class MysqlReader implements Reader {
   }
 }
 
+/** The hook of mysql2's Execute command that gives the row parser class of a result. */
+interface ExecuteHooks {
+  buildParserFromFields(fields: readonly WireColumn[]): new () => { next(packet: unknown): unknown };
+}
+
 /** LOAD DATA text of each field, with the tab or newline after it. */
 function mysqlTextFields(columns: readonly ColumnInfo[]) {
   const plain = columns.map((c) => PLAIN_KINDS.has(c.logical.kind));
   const last = columns.length - 1;
-  return (field: RawField, _next: () => unknown, i: number, out: BinaryOut): void => {
+  return (field: RawField, i: number, out: BinaryOut): void => {
     const b = field.type === 'BIT' ? bitText(field.buffer()) : field.buffer();
     if (b === null) {
       out.room(3);
@@ -343,120 +354,6 @@ function mysqlTextFields(columns: readonly ColumnInfo[]) {
     }
     out.buf[out.pos++] = i === last ? 0x0a : 0x09;
   };
-}
-
-/** Source kinds whose MySQL text the PostgreSQL binary fields below read exactly as the row path does. */
-const PG_BINARY_KINDS = new Set<LogicalType['kind']>([...PLAIN_KINDS, 'text', 'json', 'bytes', 'uuid']);
-
-type PgBinaryFromMysql = (field: RawField, next: () => unknown, out: BinaryOut) => void;
-
-/**
- * One column's PostgreSQL binary field from the MySQL field (text protocol), for target type
- * `targetType` as the plan created it (e.g. `character varying(36)`, `numeric(20,0)`), or null when
- * there is none. Text and blobs go as the bytes sent; numbers and dates from their latin1 text.
- * Everything a policy guard would look at ends the chunk with RawUnfit instead (see readRaw).
- */
-function pgBinaryField(col: ColumnInfo, targetType: string): PgBinaryFromMysql | null {
-  if (!PG_BINARY_KINDS.has(col.logical.kind)) return null;
-  const m = /^([a-z ]+?)(?:\((\d+)(?:,(\d+))?\))?$/.exec(targetType);
-  if (!m) return null;
-  const base = m[1];
-  const size = m[2] === undefined ? undefined : Number(m[2]);
-  const scale = m[3] === undefined ? 0 : Number(m[3]);
-  const name = col.name;
-  const unfit = (v: unknown): never => {
-    throw new RawUnfit(name, v);
-  };
-  switch (base) {
-    case 'text':
-    case 'character varying':
-    case 'character':
-    case 'json':
-    case 'jsonb': {
-      const jsonb = base === 'jsonb' ? 1 : 0;
-      return (field, _next, out) => {
-        const b = field.buffer();
-        if (b === null) return putNull(out);
-        if (b.indexOf(0) >= 0 || !isUtf8(b)) unfit(b);
-        if (size !== undefined && b.length > size && utf8Chars(b) > size) unfit(b);
-        out.room(4 + jsonb + b.length);
-        out.buf.writeInt32BE(b.length + jsonb, out.pos);
-        out.pos += 4;
-        if (jsonb) out.buf[out.pos++] = 1;
-        out.pos += b.copy(out.buf, out.pos);
-      };
-    }
-    case 'bytea':
-      return (field, _next, out) => {
-        const b = field.buffer();
-        if (b === null) return putNull(out);
-        out.room(4 + b.length);
-        out.buf.writeInt32BE(b.length, out.pos);
-        out.pos += 4;
-        out.pos += b.copy(out.buf, out.pos);
-      };
-    default:
-      break;
-  }
-  const put = binaryFieldFor(base, name, () => unfit('\u0000'));
-  if (!put) return null;
-  switch (base) {
-    case 'smallint':
-    case 'integer': {
-      // Whether the driver parses this field's integer itself (a fixed server type: asked once).
-      let driver: boolean | undefined;
-      return (field, next, out) => {
-        driver ??= DRIVER_INTEGERS.has(field.type);
-        const v = driver ? next() : field.string('latin1');
-        if (v === null) return putNull(out);
-        put(out, typeof v === 'string' ? Number(v) : v);
-      };
-    }
-    case 'bigint':
-      return (field, _next, out) => {
-        const s = field.string('latin1');
-        if (s === null) return putNull(out);
-        if (!/^-?\d+$/.test(s)) unfit(s);
-        put(out, s.length <= 15 ? Number(s) : BigInt(s));
-      };
-    case 'real':
-    case 'double precision':
-      return (field, _next, out) => {
-        const s = field.string('latin1');
-        if (s === null) return putNull(out);
-        const v = Number(s);
-        // MySQL has no NaN or infinity; anything else than a finite number is not ours to guess.
-        if (!Number.isFinite(v) || s.length === 0) unfit(s);
-        put(out, v);
-      };
-    case 'numeric':
-      return (field, _next, out) => {
-        const s = field.string('latin1');
-        if (s === null) return putNull(out);
-        if (size !== undefined && !decimalFits(s, size, scale)) unfit(s);
-        put(out, s);
-      };
-    case 'date':
-    case 'time without time zone':
-    case 'timestamp without time zone':
-    case 'timestamp with time zone':
-    case 'uuid':
-      // Dates and times as MySQL prints them (a zero date, 838:59:59 and such: RawUnfit there).
-      return (field, _next, out) => {
-        const s = field.string('latin1');
-        if (s === null) return putNull(out);
-        put(out, s);
-      };
-    default:
-      return null;
-  }
-}
-
-/** Characters (code points) of valid UTF-8: the bytes that do not continue a sequence. */
-function utf8Chars(b: Buffer): number {
-  let n = 0;
-  for (let i = 0; i < b.length; i++) if ((b[i] & 0xc0) !== 0x80) n++;
-  return n;
 }
 
 /** A BIT value (big-endian bytes) as the decimal text LOAD DATA casts into the column. */
