@@ -109,6 +109,12 @@ warn_if_stale_build() {
   fi
 }
 
+# ferry's own default of defaults.parallel on this machine (from the built code; 4 when there is none),
+# so a script that is not told FERRY_PARALLEL measures what a user gets without setting it.
+ferry_default_parallel() {
+  node --input-type=module -e "const m = await import('./dist/config/job-schema.js'); console.log(m.DEFAULT_PARALLEL)" 2>/dev/null || echo 4
+}
+
 # Largest of some KB figures, and KB -> MB with one decimal.
 kb_max() { printf '%s\n' "$@" | sort -n | tail -1; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }

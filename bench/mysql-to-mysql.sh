@@ -35,7 +35,7 @@
 #   MYDUMPER_CHUNK_MB       mydumper --chunk-filesize: the dump is cut into files of about this many
 #                           MB so that myloader's 2 threads both have files to load (default 64;
 #                           0 = one file, as mydumper 0.10 cannot split a table on a text key)
-#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default 4)
+#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default: ferry's own default on this machine)
 #   FERRY_BIN               ferry's entry point, run with node (default bin/ferry.js)
 #   BENCH_TIMEOUT           seconds before one contender run (or part of m) is killed (default 0 = never)
 #   BENCH_RSS_INTERVAL_MS   memory sampling interval (default 100)
@@ -53,7 +53,7 @@ MY_BENCH_DB=ferry_bench_my   # bench/mysql-to-pg.sh's table
 MY_SRC_DB="${MY_SRC_DB:-$MY_BENCH_DB}"
 ROWS="${BENCH_ROWS:-5183352}"
 ROUNDS="${BENCH_ROUNDS:-3}"
-PARALLEL="${FERRY_PARALLEL:-4}"
+PARALLEL="${FERRY_PARALLEL:-$(ferry_default_parallel)}"
 FERRY_BIN="${FERRY_BIN:-bin/ferry.js}"
 TIMEOUT="${BENCH_TIMEOUT:-0}"
 RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"

@@ -18,7 +18,7 @@
 #   BENCH_ROUNDS            rounds; each round runs every contender once (default 3);
 #                           0 only prepares the source table
 #   BENCH_CONTENDERS        which contenders: p (pgloader), f (ferry) (default "p f")
-#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default 4)
+#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default: ferry's own default on this machine)
 #   FERRY_BIN               ferry's entry point, run with node (default bin/ferry.js)
 #   PGLOADER_BIN            pgloader command (default pgloader from the PATH)
 #   PGLOADER_DYNAMIC_SPACE_MB  pgloader's Lisp heap, --dynamic-space-size (default 4096; 0 = the build's default)
@@ -42,7 +42,7 @@ PGL_DB=ferry_bench_pgl       # pgloader's target
 FERRY_DB=ferry_bench_my2pg   # ferry's target
 ROWS="${BENCH_ROWS:-5183352}"
 ROUNDS="${BENCH_ROUNDS:-3}"
-PARALLEL="${FERRY_PARALLEL:-4}"
+PARALLEL="${FERRY_PARALLEL:-$(ferry_default_parallel)}"
 FERRY_BIN="${FERRY_BIN:-bin/ferry.js}"
 TIMEOUT="${BENCH_TIMEOUT:-0}"
 RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"

@@ -38,7 +38,7 @@
 #   BENCH_ROUNDS            rounds (default 3); 0 only prepares the source tables
 #   BENCH_SHAPES            workloads, e.g. "wide narrow-20m" (default "wide narrow-5m narrow-20m")
 #   BENCH_CONTENDERS        which contenders, e.g. "b f" (default "a b f")
-#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default 4)
+#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default: ferry's own default on this machine)
 #   FERRY_BIN               ferry's entry point, run with node (default bin/ferry.js)
 #   BENCH_TIMEOUT           seconds before one contender run is killed (default 0 = never)
 #   BENCH_RSS_INTERVAL_MS   ferry memory sampling interval (default 100)
@@ -57,7 +57,7 @@ DST_DB=ferry_bench_shapes_dst
 WIDE_ROWS="${BENCH_WIDE_ROWS:-1000000}"
 NARROW_ROWS="${BENCH_NARROW_ROWS:-20000000}"
 ROUNDS="${BENCH_ROUNDS:-3}"
-PARALLEL="${FERRY_PARALLEL:-4}"
+PARALLEL="${FERRY_PARALLEL:-$(ferry_default_parallel)}"
 FERRY_BIN="${FERRY_BIN:-bin/ferry.js}"
 TIMEOUT="${BENCH_TIMEOUT:-0}"
 RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"

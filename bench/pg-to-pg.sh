@@ -15,7 +15,7 @@
 #   BENCH_ROUNDS            rounds; each round runs every contender once (default 3);
 #                           0 only prepares the source table
 #   BENCH_CONTENDERS        which contenders, e.g. "a b c" (default "a b c d")
-#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default 4)
+#   FERRY_PARALLEL          ferry's defaults.parallel in the job file (default: ferry's own default on this machine)
 #   BENCH_PARALLEL_SWEEP    e.g. "1 2 4": adds contenders p1 p2 p4, ferry run --parallel N
 #   FERRY_BIN               ferry's entry point, run with node (default bin/ferry.js)
 #   BENCH_TIMEOUT           seconds before one contender run is killed (default 0 = never)
@@ -32,7 +32,7 @@ SRC_DB=ferry_bench_src
 DST_DB=ferry_bench_dst
 ROWS="${BENCH_ROWS:-5183352}"
 ROUNDS="${BENCH_ROUNDS:-3}"
-PARALLEL="${FERRY_PARALLEL:-4}"
+PARALLEL="${FERRY_PARALLEL:-$(ferry_default_parallel)}"
 FERRY_BIN="${FERRY_BIN:-bin/ferry.js}"
 TIMEOUT="${BENCH_TIMEOUT:-0}"
 RSS_INTERVAL_MS="${BENCH_RSS_INTERVAL_MS:-100}"

@@ -3,11 +3,11 @@
  * jobFromObject / loadJob: defaults, validation messages, environment interpolation. No servers.
  *
  * Documented defaults (docs/job-file.md, src/config/job-schema.ts):
- *   chunk_rows 500000, parallel 4, mode full-refresh, max_attempts 5, batch_rows 10000,
+ *   chunk_rows 500000, parallel = this machine's cores within 2..4, mode full-refresh, max_attempts 5, batch_rows 10000,
  *   state folder `.ferry/<job file name>` beside the job file.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobFromObject, loadJob } from '../../src/config/load-job.js';
@@ -34,7 +34,7 @@ function configError(fn: () => unknown): string {
 describe('jobFromObject defaults', () => {
   it('applies the documented defaults', () => {
     const j = job({ ...BASE, streams: { orders: null } });
-    expect(j.parallel).toBe(4);
+    expect(j.parallel).toBe(Math.min(4, Math.max(2, availableParallelism())));
     expect(j.streams).toEqual([
       {
         selector: 'orders',
