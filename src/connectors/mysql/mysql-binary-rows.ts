@@ -62,6 +62,11 @@ const DATES = new Set([DATE, NEWDATE, DATETIME, TIMESTAMP]);
 const UNSIGNED_FLAG = 32;
 const TWO_32 = 4294967296;
 
+/** Whether a value of this wire type comes as a length-encoded string (text, blobs, decimals, enums). */
+function lengthEncoded(type: number): boolean {
+  return !FIXED.has(type) && !DATES.has(type) && type !== TIME;
+}
+
 /** Reads one non-NULL value at b[p..], writes its field, returns the position after the value. */
 type WireField = (b: Buffer, p: number, out: BinaryOut) => number;
 
@@ -218,7 +223,7 @@ function wireField(name: string, t: Target, wire: WireColumn): WireField {
     case 'character':
     case 'json':
     case 'jsonb': {
-      if (FIXED.has(type) || DATES.has(type) || type === TIME) return never;
+      if (!lengthEncoded(type)) return never;
       const jsonb = t.base === 'jsonb' ? 1 : 0;
       const size = t.size;
       return (b, p, out) => {
@@ -253,7 +258,7 @@ function wireField(name: string, t: Target, wire: WireColumn): WireField {
       };
     }
     case 'bytea':
-      if (FIXED.has(type) || DATES.has(type) || type === TIME) return never;
+      if (!lengthEncoded(type)) return never;
       return (b, p, out) => {
         const n = strLen(b, p);
         out.room(4 + n);
@@ -263,7 +268,7 @@ function wireField(name: string, t: Target, wire: WireColumn): WireField {
         return strAt + n;
       };
     case 'uuid':
-      if (FIXED.has(type) || DATES.has(type) || type === TIME) return never;
+      if (!lengthEncoded(type)) return never;
       return (b, p, out) => {
         const n = strLen(b, p);
         put(out, b.toString('latin1', strAt, strAt + n));
