@@ -5,6 +5,7 @@
  * straight into a COPY; both must read back identical, value by value. The values a policy would
  * judge end the raw stream with RawUnfit, naming the column. Real servers, no mock.
  */
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -300,6 +301,37 @@ describe('MySQL binary rows -> PostgreSQL binary COPY', () => {
     expect(spot.ts6.toISOString?.() ?? spot.ts6).toBeDefined();
     expect((spot.tx as string).length).toBe(70000);
     expect((spot.bl as Buffer).length).toBe(256 * 300);
+  });
+
+  it('a connection goes back to the pool flowing when the last piece met a full stream buffer', async () => {
+    // 5 rows of 215,000 bytes: two pieces of two rows (under the stream's 1 MiB mark), then the
+    // last row, pushed at the end of the result, takes the buffer over it and pauses the socket.
+    await withMy(MY, async (c) => {
+      await c.query('CREATE TABLE big (id int NOT NULL PRIMARY KEY, t mediumtext)');
+      for (let i = 1; i <= 5; i++) await c.query(`INSERT INTO big VALUES (${i}, REPEAT('x', 215000))`);
+    });
+    const one = await openConnector(myUrl(MY), 'source', { maxConnections: 1, baseDir: work });
+    try {
+      const table = { schema: MY, name: 'big' };
+      const { columns } = await one.introspector.describe(table);
+      const raw = (await one.reader.readRaw!(
+        { table, columns, key: [], range: null, targetTypes: ['integer', 'text'] },
+        'postgres-binary',
+      )) as Readable & { rows?: number };
+      for (let i = 0; i < 500 && raw.rows === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(raw.rows, 'the whole result arrived while nothing read the stream').toBe(5);
+      // The only connection of the pool must answer the next query.
+      const next = await Promise.race([
+        one.introspector.count(table, [], null),
+        new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10_000)),
+      ]);
+      expect(next).toBe(5);
+      let bytes = 0;
+      for await (const piece of raw) bytes += (piece as Buffer).length;
+      expect(bytes).toBeGreaterThan(5 * 215000);
+    } finally {
+      await one.close();
+    }
   });
 
   it('values a policy would judge end the stream with RawUnfit naming the column', async () => {

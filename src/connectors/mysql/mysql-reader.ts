@@ -314,6 +314,12 @@ export class MysqlReader implements Reader {
       flush();
       stream.rows = rows;
       stream.push(null);
+      // The last piece may have paused the socket: a connection must go back to the pool flowing,
+      // or the next query on it waits forever.
+      if (paused) {
+        paused = false;
+        conn.resume();
+      }
       conn.release();
     });
     return stream;
