@@ -327,7 +327,8 @@ function wireField(name: string, t: Target, wire: WireColumn): WireField {
       };
     }
     case 'double precision':
-      if (type === DOUBLE) {
+    case 'real':
+      if (t.base === 'double precision' && type === DOUBLE) {
         // PostgreSQL's float8 is the same IEEE double, big-endian: the 8 bytes reversed. MySQL
         // stores no NaN or infinity; one here would not be ours to guess.
         return (b, p, out) => {
@@ -344,13 +345,7 @@ function wireField(name: string, t: Target, wire: WireColumn): WireField {
           return p + 8;
         };
       }
-      if (type === FLOAT)
-        return (b, p, out) => {
-          put(out, b.readFloatLE(p));
-          return p + 4;
-        };
-      return never;
-    case 'real':
+      // Otherwise through the encoder, which checks what a float4 can hold.
       if (type === DOUBLE)
         return (b, p, out) => {
           put(out, b.readDoubleLE(p));
