@@ -37,9 +37,11 @@ export function formatPlan(plan: Plan): string {
     const files = sp.chunks.filter((c) => c.part).length;
     const key = files
       ? `(a file each${sp.parent ? `, child rows of ${sp.parent}` : ''})`
-      : sp.chunkKey.length
-        ? `by (${sp.chunkKey.join(', ')})`
-        : 'whole table';
+      : sp.chunks.some((c) => c.pages)
+        ? 'by page ranges'
+        : sp.chunkKey.length
+          ? `by (${sp.chunkKey.join(', ')})`
+          : 'whole table';
     const est = sp.estimatedRows >= 0 ? `~${n(sp.estimatedRows)} rows` : 'rows unknown';
     const path = sp.passThrough ? `, bytes passed through (${sp.passThrough})` : '';
     out.push('');

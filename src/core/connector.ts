@@ -89,6 +89,15 @@ export interface SourceStreamSpec {
 /** The logical values of the key columns of one row. */
 export type KeyTuple = unknown[];
 
+/**
+ * A range of a table's pages (blocks) `[from, to)` in its physical order; `to` null is open, so rows
+ * added past the last page when the range was planned are still read. PostgreSQL reads it by `ctid`.
+ */
+export interface PageRange {
+  from: number;
+  to: number | null;
+}
+
 /** A key range `(lo, hi]`; a null bound is open (minus or plus infinity). */
 export interface KeyRange {
   lo: KeyTuple | null;
@@ -108,6 +117,8 @@ export interface ReadRequest {
   batchBytes?: number;
   /** The part to read (a file of a files source), instead of a key range. */
   part?: SourcePart;
+  /** The pages to read (see Introspector.pageChunks), instead of a key range. */
+  pages?: PageRange;
   /**
    * The target's native types of `columns`, for a raw format made for another dialect (see
    * Reader.rawFor): the bytes must be those of the target's own types.
@@ -255,6 +266,20 @@ export interface Introspector {
    * the table's pages, so each chunk then costs about a pass over the whole table.
    */
   keyLocality?(ref: TableRef, key: readonly ColumnInfo[]): Promise<number | null>;
+  /**
+   * Chunks by physical position, for a table whose key is scattered (keyLocality near 0): ranges of
+   * about `chunkRows` rows' worth of pages, which read each page once however many chunks there are,
+   * where key ranges would each read most pages. Every chunk of a run reads one snapshot of the
+   * source, so a row is in exactly one range. `version` changes when rows may have moved between
+   * pages since (see pageVersion). Null when the server cannot read page ranges directly.
+   */
+  pageChunks?(ref: TableRef, chunkRows: number): Promise<{ pages: PageRange[]; version: string } | null>;
+  /**
+   * Changes whenever a row of the table may have moved to another page (inserts, updates, deletes,
+   * a rewrite). A resumed run compares it with the plan's: page ranges read in an earlier process
+   * and in this one hold each row exactly once only if it has not changed.
+   */
+  pageVersion?(ref: TableRef): Promise<string>;
   /** Exact count of rows in a range (or the whole table). */
   count(ref: TableRef, key: readonly ColumnInfo[], range: KeyRange | null): Promise<number>;
   /**

@@ -76,6 +76,7 @@ export type RunEvent =
   | { type: 'chunk-retry'; stream: string; chunk: string; attempt: number; error: string; delayMs: number }
   | { type: 'stream-finalizing'; stream: string }
   | { type: 'files-changed'; stream: string; files: string[] }
+  | { type: 'source-changed'; stream: string }
   | { type: 'stream-done'; ledger: StreamLedger };
 
 export interface ExecuteOptions {
@@ -186,6 +187,9 @@ export async function executeRun(
     if (sp.chunks.some((c) => c.part) && (await refreshParts(sp, markers))) {
       markers = await writer.committedChunks(runId, sp.name);
     }
+    if (sp.pageVersion && markers.size > 0 && (await refreshPages(sp))) {
+      markers = await writer.committedChunks(runId, sp.name);
+    }
     const committed = new Map([...markers].map(([id, m]) => [id, m.rows]));
     run.committedRejects = [...markers.values()].reduce((a, m) => a + m.rejects, 0);
     state.reconcile(runId, sp.name, committed);
@@ -270,6 +274,27 @@ export async function executeRun(
     return true;
   }
 
+  /**
+   * Chunks by page ranges on resume: the chunks committed by an earlier process read another
+   * snapshot than this one will. If rows may have moved between pages since the plan (the source's
+   * page version changed), a row could be read twice or never: the stream starts over (page chunks
+   * are planned only for a full refresh into a staging table). Returns true when markers were dropped.
+   */
+  async function refreshPages(sp: StreamPlan): Promise<boolean> {
+    const now = await source.introspector.pageVersion!(sp.source);
+    if (now === sp.pageVersion) return false;
+    logger.log('warn', 'source-changed', {
+      stream: sp.name,
+      note: 'rows changed since the run began; its chunks are page ranges, so the stream starts over',
+    });
+    emit({ type: 'source-changed', stream: sp.name });
+    await writer.dropTable(stagingRef(runId, sp));
+    await writer.forgetRuns(sp.name, '');
+    sp.pageVersion = now;
+    state.updatePlan(runId, plan);
+    return true;
+  }
+
   // Prepare every stream first: reconcile with the target's markers, create staging/target tables.
   for (const sp of plan.streams) {
     const run: StreamRun = {
@@ -332,6 +357,7 @@ export async function executeRun(
       range: chunk.range,
       batchRows: sp.batchRows,
       part: chunk.part,
+      pages: chunk.pages,
     };
     const w: ChunkWrite = {
       runId,

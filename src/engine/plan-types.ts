@@ -1,5 +1,13 @@
 import type { TransformName } from '../core/cast-rules.js';
-import type { ColumnInfo, IndexInfo, KeyRange, ProbeCheck, SourcePart, TargetColumn } from '../core/connector.js';
+import type {
+  ColumnInfo,
+  IndexInfo,
+  KeyRange,
+  PageRange,
+  ProbeCheck,
+  SourcePart,
+  TargetColumn,
+} from '../core/connector.js';
 import type { FileLayout } from '../core/file-layout.js';
 import type { TableRef } from '../core/identifiers.js';
 import type { Policies } from '../core/policies.js';
@@ -13,6 +21,8 @@ export interface ChunkPlan {
   range: KeyRange | null;
   /** The source part this chunk reads (a file), instead of a key range. */
   part?: SourcePart;
+  /** The pages this chunk reads (a table with a scattered key), instead of a key range. */
+  pages?: PageRange;
 }
 
 export interface ColumnPlan {
@@ -52,6 +62,8 @@ export interface StreamPlan {
   chunkRows: number;
   /** Why the chunks are cut as they are, when not by chunk_rows as configured. */
   chunkNote?: string;
+  /** Chunks by pages: the source's page version when planned (see Introspector.pageVersion). */
+  pageVersion?: string;
   batchRows: number;
   maxAttempts: number;
   maxRejects: number;

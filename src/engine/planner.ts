@@ -10,6 +10,7 @@ import { type CastRule, castMatches, formatRule, parseLogical } from '../core/ca
 import type {
   ColumnInfo,
   Connector,
+  PageRange,
   Probe,
   ProbeCheck,
   SourceStreamSpec,
@@ -199,24 +200,43 @@ const LOCAL_KEY = 0.5;
  * over the whole table: on the 5.18M-row benchmark table (random uuid key), 11 chunks of 500,000
  * rows took 5.5 s where 2 chunks took 4.7 s, as fast as one raw COPY pipe. Such a table is cut in
  * one chunk per parallel slot instead (resume then redoes up to a slot's share of the table).
+ *
+ * Better, where the source can (PostgreSQL 14+) and the stream is a full refresh into a staging
+ * table: chunks of chunk_rows (set or not) by page ranges, which read each page once whatever their
+ * number. Resume keeps its fine grain; a source changed before a resume starts the stream over.
+ * Measured on that table, 2 cores: 11 page chunks 5.0 s at parallel 2, the raw pipe + key 4.3 s.
  */
 async function chunkSizing(
   spec: StreamSpec,
   info: TableInfo,
   key: readonly ColumnInfo[],
   source: Connector,
+  target: Connector,
   parallel: number,
-): Promise<{ rows: number; note?: string }> {
+): Promise<{ rows: number; note?: string; pages?: PageRange[]; pageVersion?: string }> {
   const fixed = { rows: spec.chunkRows };
-  if (spec.chunkRowsSet || !source.introspector.keyLocality || info.estimatedRows <= spec.chunkRows * parallel)
-    return fixed;
+  if (!source.introspector.keyLocality || info.estimatedRows <= spec.chunkRows) return fixed;
   const locality = await source.introspector.keyLocality(info.ref, key);
   if (locality === null || Math.abs(locality) >= LOCAL_KEY) return fixed;
+  const scattered = `the table is not stored in key order (correlation ${locality.toFixed(2)}), so every key range would read most of its pages`;
+  const byPages =
+    spec.mode === 'full-refresh' && target.capabilities.stagingTable && source.introspector.pageChunks
+      ? await source.introspector.pageChunks(info.ref, spec.chunkRows)
+      : null;
+  if (byPages && byPages.pages.length > 1) {
+    return {
+      rows: spec.chunkRows,
+      pages: byPages.pages,
+      pageVersion: byPages.version,
+      note: `${byPages.pages.length} chunks by page ranges (ctid), read on one snapshot: ${scattered}`,
+    };
+  }
+  if (spec.chunkRowsSet || info.estimatedRows <= spec.chunkRows * parallel) return fixed;
   // A little over an even share, so that an estimate a little off does not add a small last chunk.
   const rows = Math.ceil((info.estimatedRows / parallel) * 1.02);
   return {
     rows,
-    note: `chunks of ~${rows.toLocaleString('en-US')} rows, one per parallel slot: the table is not stored in key order (correlation ${locality.toFixed(2)}), so every key range reads most of its pages; chunk_rows sets the size`,
+    note: `chunks of ~${rows.toLocaleString('en-US')} rows, one per parallel slot: ${scattered}; chunk_rows sets the size`,
   };
 }
 
@@ -268,11 +288,12 @@ async function planStream(
   const byParts = source.introspector.parts !== undefined;
   const byKey = computeChunks && !byParts && earlyKey.length > 0 && keyInfo.every((c) => c !== undefined);
   const sizing = byKey
-    ? await chunkSizing(spec, info, keyInfo as ColumnInfo[], source, parallel)
+    ? await chunkSizing(spec, info, keyInfo as ColumnInfo[], source, target, parallel)
     : { rows: spec.chunkRows };
-  const boundsPromise = byKey
-    ? source.introspector.chunkBoundaries(info.ref, keyInfo as ColumnInfo[], sizing.rows)
-    : Promise.resolve(undefined);
+  const boundsPromise =
+    byKey && !sizing.pages
+      ? source.introspector.chunkBoundaries(info.ref, keyInfo as ColumnInfo[], sizing.rows)
+      : Promise.resolve(undefined);
   boundsPromise.catch(() => {});
   const found = await profileColumns(spec, info, cols, source, target, profile);
   const rules = castRulesFor(spec, source, target);
@@ -355,6 +376,8 @@ async function planStream(
   if (computeChunks && byParts) {
     const parts = await source.introspector.parts!(info.ref);
     chunks = parts.map((part, i) => ({ id: chunkId(i + 1), range: null, part }));
+  } else if (computeChunks && sizing.pages) {
+    chunks = sizing.pages.map((pages, i) => ({ id: chunkId(i + 1), range: null, pages }));
   } else if (computeChunks && chunkKey.length > 0) {
     const keyCols = chunkKey.map((k) => info.columns.find((c) => c.name === k)!);
     const bounds = (await boundsPromise) ?? (await source.introspector.chunkBoundaries(info.ref, keyCols, sizing.rows));
@@ -404,6 +427,7 @@ async function planStream(
     passThrough,
     chunkRows: sizing.rows,
     ...(sizing.note ? { chunkNote: sizing.note } : {}),
+    ...(sizing.pageVersion ? { pageVersion: sizing.pageVersion } : {}),
     batchRows: spec.batchRows,
     maxAttempts: spec.maxAttempts,
     maxRejects: spec.maxRejects,

@@ -126,7 +126,8 @@ async function verifyStream(
   // A target read only whole (a lake) is read once, beside the source's chunks.
   // A files source's chunks are files: the target cannot read "the rows of a file", so the target
   // is read whole once and compared with the sum of the files.
-  const byRange = target.capabilities.rangeReads && !sp.chunks.some((c) => c.part);
+  // So is a stream chunked by the source's pages: the target's pages hold other rows.
+  const byRange = target.capabilities.rangeReads && !sp.chunks.some((c) => c.part || c.pages);
   const whole = byRange ? null : digest(target, { table: sp.target, columns: tgtCols, key: [], range: null }, tgtTypes);
   whole?.catch(() => {});
   const workers = Array.from({ length: Math.max(1, parallel) }, async () => {
@@ -136,7 +137,7 @@ async function verifyStream(
       const [sd, td] = await Promise.all([
         digest(
           source,
-          { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range, part: chunk.part },
+          { table: sp.source, columns: srcCols, key: srcKey, range: chunk.range, part: chunk.part, pages: chunk.pages },
           srcTypes,
           stages,
         ),

@@ -1,4 +1,12 @@
-import type { ColumnInfo, IndexInfo, Introspector, KeyRange, KeyTuple, TableInfo } from '../../core/connector.js';
+import type {
+  ColumnInfo,
+  IndexInfo,
+  Introspector,
+  KeyRange,
+  KeyTuple,
+  PageRange,
+  TableInfo,
+} from '../../core/connector.js';
 import { TerminalError } from '../../core/errors.js';
 import type { TableRef } from '../../core/identifiers.js';
 import { decoderFor } from './postgres-copy-text.js';
@@ -121,6 +129,48 @@ export class PostgresIntrospector implements Introspector {
     );
     const c = rows[0]?.c;
     return typeof c === 'number' ? c : null;
+  }
+
+  /**
+   * Page ranges read by `ctid` (a TID range scan, PostgreSQL 14+: each chunk reads only its own
+   * pages). Only for a plain table: a partitioned table's partitions each number their pages from 0.
+   * The version is the table's file (a TRUNCATE, VACUUM FULL or CLUSTER rewrites it) and its counts
+   * of inserted, updated and deleted rows. Without track_counts those stay 0, so nothing is offered.
+   */
+  async pageChunks(ref: TableRef, chunkRows: number): Promise<{ pages: PageRange[]; version: string } | null> {
+    const rows = await this.session.query<{ v: number; kind: string; blocks: string; tuples: number; pages: number }>(
+      `SELECT current_setting('server_version_num')::int AS v, c.relkind::text AS kind,
+              (pg_relation_size(c.oid) / current_setting('block_size')::int)::text AS blocks,
+              c.reltuples::float8 AS tuples, c.relpages::int AS pages
+         FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      [quoteTable(ref)],
+    );
+    const r = rows[0];
+    if (!r || r.v < 140000 || r.kind !== 'r' || !(r.tuples > 0) || !(r.pages > 0)) return null;
+    const version = await this.countsVersion(ref);
+    if (version === null) return null;
+    const blocks = Number(r.blocks);
+    const perChunk = Math.max(1, Math.ceil(chunkRows / (r.tuples / r.pages)));
+    const pages: PageRange[] = [];
+    for (let from = 0; from === 0 || from < blocks; from += perChunk) pages.push({ from, to: from + perChunk });
+    pages[pages.length - 1].to = null;
+    return { pages, version };
+  }
+
+  async pageVersion(ref: TableRef): Promise<string> {
+    // No version (the table is gone, or counts are off) never equals a planned one.
+    return (await this.countsVersion(ref)) ?? `unknown ${Date.now()}`;
+  }
+
+  private async countsVersion(ref: TableRef): Promise<string | null> {
+    const rows = await this.session.query<{ version: string | null }>(
+      `SELECT CASE WHEN current_setting('track_counts')::bool THEN
+                pg_relation_filenode(c.oid)::text || ':' || (pg_stat_get_tuples_inserted(c.oid)
+                  + pg_stat_get_tuples_updated(c.oid) + pg_stat_get_tuples_deleted(c.oid))::text END AS version
+         FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      [quoteTable(ref)],
+    );
+    return rows[0]?.version ?? null;
   }
 
   async count(ref: TableRef, key: readonly ColumnInfo[], range: KeyRange | null): Promise<number> {

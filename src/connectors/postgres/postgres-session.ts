@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Client, Pool, PoolClient } from 'pg';
 import type { ConnectorOptions } from '../../core/connector.js';
 import { redactUrl } from '../../core/redact.js';
 import { classifyConnectError, classifyPgError } from './postgres-errors.js';
@@ -12,9 +12,14 @@ const SESSION_OPTIONS = '-c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_floa
 
 /** A pool of connections to one PostgreSQL database, shared by the connector's parts. */
 export class PgSession {
+  /** The connection holding the exported snapshot (see snapshot()), and its id. */
+  private holder: { client: Client; id: string } | null = null;
+  private exporting: Promise<string> | null = null;
+
   private constructor(
     readonly pool: Pool,
     readonly where: string,
+    private readonly newClient: () => Client,
   ) {}
 
   static async open(url: string, options: ConnectorOptions): Promise<PgSession> {
@@ -39,7 +44,50 @@ export class PgSession {
       client.on('error', () => {});
     });
     const where = redactUrl(url);
-    return new PgSession(pool, where);
+    // The snapshot's holder is not a pooled connection: held for the whole run, it would take a
+    // reader's place in a pool sized to the readers.
+    return new PgSession(pool, where, () => new pg.Client(pool.options));
+  }
+
+  /**
+   * The id of a snapshot exported once and shared by every page-range read of this process, so all
+   * of a stream's page chunks see the same rows: a row updated during the run moves to another page,
+   * and two reads at different times could see it in both ranges or in neither. A connection holds
+   * the snapshot's transaction open until close(); if it is lost, the next call exports another.
+   */
+  async snapshot(): Promise<string> {
+    if (this.holder) return this.holder.id;
+    this.exporting ??= this.exportSnapshot().finally(() => {
+      this.exporting = null;
+    });
+    return this.exporting;
+  }
+
+  /** Drops a snapshot that could not be imported (its holder died): the next snapshot() exports anew. */
+  forgetSnapshot(id: string): void {
+    if (this.holder?.id !== id) return;
+    const { client } = this.holder;
+    this.holder = null;
+    client.end().catch(() => {});
+  }
+
+  private async exportSnapshot(): Promise<string> {
+    const client = this.newClient();
+    const lost = () => {
+      if (this.holder?.client === client) this.holder = null;
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const res = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      this.holder = { client, id: res.rows[0].id };
+      return this.holder.id;
+    } catch (err) {
+      client.end().catch(() => {});
+      throw classifyPgError(err, { query: 'SELECT pg_export_snapshot()' });
+    }
   }
 
   async connect(): Promise<PoolClient> {
@@ -72,6 +120,7 @@ export class PgSession {
   }
 
   async close(): Promise<void> {
+    if (this.holder) this.forgetSnapshot(this.holder.id);
     await this.pool.end().catch(() => {});
   }
 }

@@ -1,5 +1,5 @@
 import { canonicalFloat } from '../../core/canonical.js';
-import type { ColumnInfo, KeyRange, KeyTuple } from '../../core/connector.js';
+import type { ColumnInfo, KeyRange, KeyTuple, PageRange } from '../../core/connector.js';
 import type { TableRef } from '../../core/identifiers.js';
 import type { LogicalType } from '../../core/logical-types.js';
 
@@ -63,6 +63,18 @@ export function rangeWhere(key: readonly ColumnInfo[], range: KeyRange | null): 
   const parts: string[] = [];
   if (range.lo) parts.push(`${k} > ${bound(key, range.lo)}`);
   if (range.hi) parts.push(`${k} <= ${bound(key, range.hi)}`);
+  return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
+}
+
+/** `WHERE` clause of a page range, read by a TID range scan (PostgreSQL 14+). */
+export function pagesWhere(p: PageRange): string {
+  for (const n of [p.from, p.to ?? 0]) {
+    // The range comes from a stored plan: inlined, it must be a page number and nothing else.
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a page number: ${JSON.stringify(n)}`);
+  }
+  const parts: string[] = [];
+  if (p.from > 0) parts.push(`ctid >= '(${p.from},0)'::tid`);
+  if (p.to !== null) parts.push(`ctid < '(${p.to},0)'::tid`);
   return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
 }
 
