@@ -135,18 +135,26 @@ export class PostgresIntrospector implements Introspector {
    * Page ranges read by `ctid` (a TID range scan, PostgreSQL 14+: each chunk reads only its own
    * pages). Only for a plain table: a partitioned table's partitions each number their pages from 0.
    * The version is the table's file (a TRUNCATE, VACUUM FULL or CLUSTER rewrites it) and its counts
-   * of inserted, updated and deleted rows. Without track_counts those stay 0, so nothing is offered.
+   * of inserted, updated and deleted rows. Without track_counts those stay 0, and a standby does not
+   * count the changes it replays: neither is offered page ranges.
    */
   async pageChunks(ref: TableRef, chunkRows: number): Promise<{ pages: PageRange[]; version: string } | null> {
-    const rows = await this.session.query<{ v: number; kind: string; blocks: string; tuples: number; pages: number }>(
-      `SELECT current_setting('server_version_num')::int AS v, c.relkind::text AS kind,
+    const rows = await this.session.query<{
+      v: number;
+      standby: boolean;
+      kind: string;
+      blocks: string;
+      tuples: number;
+      pages: number;
+    }>(
+      `SELECT current_setting('server_version_num')::int AS v, pg_is_in_recovery() AS standby, c.relkind::text AS kind,
               (pg_relation_size(c.oid) / current_setting('block_size')::int)::text AS blocks,
               c.reltuples::float8 AS tuples, c.relpages::int AS pages
          FROM pg_class c WHERE c.oid = to_regclass($1)`,
       [quoteTable(ref)],
     );
     const r = rows[0];
-    if (!r || r.v < 140000 || r.kind !== 'r' || !(r.tuples > 0) || !(r.pages > 0)) return null;
+    if (!r || r.v < 140000 || r.standby || r.kind !== 'r' || !(r.tuples > 0) || !(r.pages > 0)) return null;
     const version = await this.countsVersion(ref);
     if (version === null) return null;
     const blocks = Number(r.blocks);
