@@ -337,6 +337,41 @@ describe('MySQL binary rows -> PostgreSQL binary COPY', () => {
     }
   });
 
+  it('MySQL -> MySQL LOAD DATA text straight from the row packets: every length prefix, NULL, escapes, BIT', async () => {
+    await withMy(MY, async (c) => {
+      await c.query(
+        'CREATE TABLE textwire (id int NOT NULL PRIMARY KEY, n bigint, d double, b bit(64), t mediumtext, v varchar(300))',
+      );
+      // 250 bytes: one-byte length; 300: 0xfc and two bytes; 70,000: 0xfd and three bytes.
+      await c.query(
+        `INSERT INTO textwire VALUES
+           (1, -9223372036854775808, -1.5e-300, b'1111111111111111111111111111111111111111111111111111111111111111', REPEAT('a', 250), REPEAT('é', 150)),
+           (2, NULL, NULL, NULL, NULL, NULL),
+           (3, 0, 0, b'0', CONCAT('tab\there', CHAR(10), 'nl', CHAR(13), 'cr', CHAR(0), 'nul', CHAR(92), 'bs', CHAR(26)), ''),
+           (4, 42, 3.25, b'101', REPEAT('xy', 35000), REPEAT('z', 300))`,
+      );
+    });
+    const table = { schema: MY, name: 'textwire' };
+    const { columns } = await source.introspector.describe(table);
+    const raw = await source.reader.readRaw!({ table, columns, key: [], range: null }, 'mysql-text');
+    const chunks: Buffer[] = [];
+    for await (const piece of raw) chunks.push(piece as Buffer);
+    const esc = (s: string) =>
+      s.replace(
+        /[\\\t\n\r\0\x1a]/g,
+        (ch) => `\\${{ '\\': '\\', '\t': 't', '\n': 'n', '\r': 'r', '\0': '0', '\x1a': 'Z' }[ch]}`,
+      );
+    const expected = [
+      ['1', '-9223372036854775808', '-1.5e-300', '18446744073709551615', 'a'.repeat(250), 'é'.repeat(150)],
+      ['2', '\\N', '\\N', '\\N', '\\N', '\\N'],
+      ['3', '0', '0', '0', esc('tab\there\nnl\rcr\0nul\\bs\x1a'), ''],
+      ['4', '42', '3.25', '5', 'xy'.repeat(35000), 'z'.repeat(300)],
+    ]
+      .map((r) => `${r.join('\t')}\n`)
+      .join('');
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
+  });
+
   it('values a policy would judge end the stream with RawUnfit naming the column', async () => {
     const types = ['integer', 'date', 'time without time zone', 'character varying(10)', 'smallint', 'text'];
     await withPg(PG, (c) =>
