@@ -71,11 +71,12 @@ function lengthEncoded(type: number): boolean {
 type WireField = (b: Buffer, p: number, out: BinaryOut) => number;
 
 /**
- * Length of the length-encoded string at b[p..]; its first byte is then at `strAt`. A module
- * variable, not a returned pair: this runs for every text value of every row.
+ * Length of the length-encoded string at b[p..] (binary and text protocol alike); its first byte
+ * is then at `strAt`. A module variable, not a returned pair: this runs for every text value of
+ * every row. (0xfb, NULL in a text-protocol row, is the caller's to check first.)
  */
-let strAt = 0;
-function strLen(b: Buffer, p: number): number {
+export let strAt = 0;
+export function strLen(b: Buffer, p: number): number {
   const c = b[p];
   if (c < 0xfb) {
     strAt = p + 1;

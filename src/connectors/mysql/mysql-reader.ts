@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ColumnInfo, Reader, ReadRequest, RowBatch } from '../../core/connector.js';
 import type { LogicalType } from '../../core/logical-types.js';
 import { BinaryOut, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from '../../core/pg-copy-binary.js';
-import { PgRowsFromMysql, pgBinaryFits, type WireColumn } from './mysql-binary-rows.js';
+import { PgRowsFromMysql, pgBinaryFits, strAt, strLen, type WireColumn } from './mysql-binary-rows.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { quoteIdent, quoteTable, rangeWhere } from './mysql-sql.js';
@@ -339,6 +339,8 @@ interface ExecuteHooks {
   buildParserFromFields(fields: readonly WireColumn[]): new () => { next(packet: unknown): unknown };
 }
 
+/** A NULL field of a text-protocol row. */
+const TEXT_NULL = 0xfb;
 /** The wire type of BIT columns: their value is bytes, which LOAD DATA takes as decimal text. */
 const MYSQL_TYPE_BIT = 16;
 
@@ -352,23 +354,14 @@ function mysqlTextRow(columns: readonly ColumnInfo[], bits: readonly boolean[]) 
   return (b: Buffer, start: number, out: BinaryOut): void => {
     let p = start;
     for (let i = 0; i <= last; i++) {
-      const first = b[p++];
-      if (first === 0xfb) {
+      if (b[p] === TEXT_NULL) {
+        p++;
         out.room(3);
         out.buf[out.pos++] = BACKSLASH;
         out.buf[out.pos++] = 0x4e; // N
       } else {
-        let len = first;
-        if (first === 0xfc) {
-          len = b[p] | (b[p + 1] << 8);
-          p += 2;
-        } else if (first === 0xfd) {
-          len = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16);
-          p += 3;
-        } else if (first === 0xfe) {
-          len = b.readUInt32LE(p) + b.readUInt32LE(p + 4) * 2 ** 32;
-          p += 8;
-        }
+        const len = strLen(b, p);
+        p = strAt;
         const end = p + len;
         if (bits[i]) {
           const t = bitText(b.subarray(p, end))!;
