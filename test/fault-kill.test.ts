@@ -378,7 +378,7 @@ describe('kill -9 at random moments, rerun, exact result', () => {
         lateAtSwap: true,
       };
       const { kills, ledger, ms } = await killAndRerun(s);
-      for (const line of ledger.streams) expect(line.passThrough).toBe('postgres-binary');
+      for (const line of ledger.streams) expect(line.passThrough).toBe('postgres-copydata');
       await checkRunHistory(s, kills, ledger);
       const c = target.client();
       expect(await pgDigest(c, 'public.big', BIG_KEY, BIG_ROW_PG, BIG_BUCKET)).toEqual(srcDigest.big);

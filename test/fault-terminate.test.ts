@@ -244,7 +244,7 @@ describe('connections terminated mid-run: the run completes by itself', () => {
       });
       expect(records.length).toBe(cuts.length);
       checkLedger(ledger, { 'public.big': BIG_ROWS, 'public.pairs': PAIRS_ROWS });
-      for (const l of ledger.streams) expect(l.passThrough).toBe('postgres-binary');
+      for (const l of ledger.streams) expect(l.passThrough).toBe('postgres-copydata');
       const big = await pgDigest(target, 'public.big', BIG_KEY, BIG_ROW_PG, BIG_BUCKET);
       expect(big.duplicateKeys).toBe(0);
       expect(big).toEqual(srcDigest.big);

@@ -13,7 +13,7 @@ export const POSTGRES_CAPABILITIES: Capabilities = {
   transactionalDdl: true,
   defaultSchema: 'public',
   unquotedCase: 'lower',
-  passThrough: ['postgres-binary'],
+  passThrough: ['postgres-copydata', 'postgres-binary'],
   values: { nulInText: false, nonFiniteFloats: true, invalidDates: false, invalidUtf8: false, extremeDates: true },
   maxIdentifierBytes: 63,
   caseInsensitiveColumns: false,

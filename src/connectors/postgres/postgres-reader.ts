@@ -3,6 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Reader, ReadRequest, RowBatch } from '../../core/connector.js';
+import { CopyOutFrames } from './postgres-copy-frames.js';
 import { CopyTextParser } from './postgres-copy-text.js';
 import { classifyPgError } from './postgres-errors.js';
 import type { PgSession } from './postgres-session.js';
@@ -59,10 +60,16 @@ export class PostgresReader implements Reader {
     }
   }
 
+  /**
+   * Binary COPY of the range: `postgres-binary` is the COPY data itself, `postgres-copydata` the
+   * server's CopyData messages as they came, for a PostgreSQL writer to send on unchanged.
+   */
   async readRaw(req: ReadRequest, format: string): Promise<Readable> {
-    if (format !== 'postgres-binary') throw new Error(`PostgresReader cannot produce ${format}`);
+    if (format !== 'postgres-binary' && format !== 'postgres-copydata')
+      throw new Error(`PostgresReader cannot produce ${format}`);
     const client = await this.connect(req);
-    const stream = client.query(copyTo(`COPY (${selectSql(req)}) TO STDOUT (FORMAT binary)`));
+    const sql = `COPY (${selectSql(req)}) TO STDOUT (FORMAT binary)`;
+    const stream: Readable = client.query(format === 'postgres-copydata' ? new CopyOutFrames(sql) : copyTo(sql));
     let released = false;
     const release = (broken: boolean) => {
       if (released) return;

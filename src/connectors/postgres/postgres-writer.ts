@@ -22,6 +22,7 @@ import {
   COPY_BINARY_TRAILER,
   CopyBinaryEncoder,
 } from '../../core/pg-copy-binary.js';
+import { copyInFrames } from './postgres-copy-frames.js';
 import { escapeCopy, literalEncoderFor } from './postgres-copy-text.js';
 import { classifyPgError } from './postgres-errors.js';
 import type { PgSession } from './postgres-session.js';
@@ -419,10 +420,12 @@ export class PostgresWriter implements Writer {
   }
 
   writeChunkRaw(w: ChunkWrite, format: string, data: Readable): Promise<number> {
-    if (format !== 'postgres-binary') throw new Error(`PostgresWriter cannot consume ${format}`);
+    if (format !== 'postgres-binary' && format !== 'postgres-copydata')
+      throw new Error(`PostgresWriter cannot consume ${format}`);
     const cols = w.columns.map((c) => quoteIdent(c.name)).join(', ');
     const written = this.inChunkTransaction(w, async (client) => {
-      const copy = client.query(copyFrom(`COPY ${quoteTable(w.table)} (${cols}) FROM STDIN (FORMAT binary)`));
+      const sql = `COPY ${quoteTable(w.table)} (${cols}) FROM STDIN (FORMAT binary)`;
+      const copy = client.query(format === 'postgres-copydata' ? copyInFrames(sql) : copyFrom(sql));
       await pipeline(data, copy);
       return copy.rowCount;
     });
