@@ -72,6 +72,8 @@ export type RunEvent =
       estimatedRows: number;
     }
   | { type: 'rows'; stream: string; rows: number }
+  /** The stream's first chunk copied by rows (decoded values) rather than as raw bytes. */
+  | { type: 'row-path'; stream: string }
   | { type: 'chunk-done'; stream: string; chunk: string; rows: number }
   | { type: 'chunk-retry'; stream: string; chunk: string; attempt: number; error: string; delayMs: number }
   | { type: 'stream-finalizing'; stream: string }
@@ -119,6 +121,8 @@ interface StreamRun {
   stages: (ColumnStage | null)[];
   /** Chunks pass bytes through (the plan's format, if the writer takes it on this server). */
   raw: boolean;
+  /** Whether a chunk of this stream has gone by rows yet (the `row-path` event is sent once). */
+  rowPath: boolean;
   /** Raw chunks handed back to the row path (RawUnfit); past RAW_UNFIT_LIMIT the stream goes by rows. */
   unfitChunks: number;
 }
@@ -312,6 +316,7 @@ export async function executeRun(
       inflightRejects: 0,
       stages: streamStages(sp.columns, sp.policies, source, target),
       raw: false,
+      rowPath: false,
       unfitChunks: 0,
     };
     runs.push(run);
@@ -384,6 +389,10 @@ export async function executeRun(
         run.unfitChunks++;
         logger.log('info', 'raw-unfit', { stream: sp.name, chunk: chunk.id, column: err.column });
       }
+    }
+    if (!run.rowPath) {
+      run.rowPath = true;
+      emit({ type: 'row-path', stream: sp.name });
     }
     const staged = run.stages.some((s) => s !== null);
     const castInDb = sp.columns.some((c) => c.target.fromText);
