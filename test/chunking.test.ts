@@ -212,6 +212,27 @@ describe('chunks of a PostgreSQL source', () => {
     const [n] = await pgQuery<{ n: number }>(DST, 'SELECT count(*)::int AS n FROM scattered_cli');
     expect(n.n).toBe(ROWS);
   }, 120_000);
+
+  it('a row added to the source in a range already copied makes the ledger say mismatch (the source count starts with the last chunk)', async () => {
+    await pgQuery(
+      SRC,
+      `DROP TABLE IF EXISTS growing; CREATE TABLE growing (id bigint PRIMARY KEY, v int);
+       INSERT INTO growing SELECT g, g FROM generate_series(1, 50000) g; ANALYZE growing;`,
+    );
+    let added: Promise<unknown> | null = null;
+    const ledger = await run(job('growing', { parallel: 1, chunk_rows: 5000 }, 'growing-run'), {
+      onEvent: (e) => {
+        // Chunk 1 holds ids 1..5000 and is committed: id 0 falls in its range, after its read.
+        if (e.type === 'chunk-done' && !added) added = pgQuery(SRC, 'INSERT INTO growing VALUES (0, 0)');
+      },
+    });
+    await added;
+    const line = ledger.streams[0];
+    expect(line.chunks).toBe(10);
+    expect(line).toMatchObject({ status: 'mismatch', sourceRows: 50_001, rowsWritten: 50_000, targetRows: 50_000 });
+    expect(line.error).toMatch(/counts differ: source 50001, written 50000/);
+    expect(ledger.status).toBe('failed');
+  }, 120_000);
 });
 
 describe('page ranges read on one snapshot', () => {

@@ -171,7 +171,18 @@ export class MysqlIntrospector implements Introspector {
           `SELECT ${col} FROM ${quoteTable(ref)}${w.sql} ORDER BY ${col} LIMIT 1 OFFSET ${Math.floor(chunkRows) - 1}`,
           w.values,
         );
-        if (rows.length === 0 || rows[0][0] === null) return out;
+        if (rows.length === 0 || rows[0][0] === null) {
+          // A table of exactly k * chunkRows rows ends on a boundary at its largest key: no empty
+          // last chunk.
+          const after = rangeWhere(key, { lo: out[out.length - 1], hi: null });
+          const more = await rawRows(
+            this.session,
+            `SELECT 1 FROM ${quoteTable(ref)}${after.sql} LIMIT 1`,
+            after.values,
+          );
+          if (more.length === 0) out.pop();
+          return out;
+        }
         out.push([decoders[0](rows[0][0])]);
       }
     }
@@ -238,7 +249,11 @@ function everyNthRow(session: MysqlSession, sql: string, step: number): Promise<
         kept.push((row as unknown as (Buffer | null)[]).map((b) => (b === null ? null : Buffer.from(b))));
       })
       .on('error', reject)
-      .on('end', () => resolve(kept));
+      .on('end', () => {
+        // The last row kept as a boundary would leave an empty last chunk.
+        if (n > 0 && n % step === 0) kept.pop();
+        resolve(kept);
+      });
   });
 }
 
