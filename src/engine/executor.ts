@@ -608,6 +608,9 @@ export async function executeRun(
     }
   }
   await Promise.all(Array.from({ length: plan.parallel }, () => worker()));
+  // A count started for a stream that then failed is not awaited by its finish: let it end here, so
+  // no query is still running when the caller closes the connectors.
+  await Promise.all(runs.map((r) => r.sourceCount?.catch(() => null)));
 
   if (signal?.aborted) throw new FerryError('interrupted');
   const streams = plan.streams.map((sp) => ledgers.get(sp.name)!);
