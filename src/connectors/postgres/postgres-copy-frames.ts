@@ -155,8 +155,7 @@ export class CopyOutFrames extends Readable {
       run = p;
     }
     if (p > run) more = this.push(buf.subarray(run, p)) && more;
-    // Copied: the socket's buffer may be reused once this read returns.
-    if (p < end) this.head = Buffer.from(buf.subarray(p));
+    if (p < end) this.head = buf.subarray(p);
     return more;
   }
 
