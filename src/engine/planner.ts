@@ -195,18 +195,6 @@ function targetRef(spec: StreamSpec, src: TableRef, source: Connector, target: C
 const LOCAL_KEY = 0.5;
 
 /**
- * Rows per chunk: chunk_rows, unless the job leaves it at its default and the table is not stored
- * in key order. Then every key range visits most of the table's pages, and each chunk costs a pass
- * over the whole table: on the 5.18M-row benchmark table (random uuid key), 11 chunks of 500,000
- * rows took 5.5 s where 2 chunks took 4.7 s, as fast as one raw COPY pipe. Such a table is cut in
- * one chunk per parallel slot instead (resume then redoes up to a slot's share of the table).
- *
- * Better, where the source can (PostgreSQL 14+) and the stream is a full refresh into a staging
- * table: chunks of chunk_rows (set or not) by page ranges, which read each page once whatever their
- * number. Resume keeps its fine grain; a source changed before a resume starts the stream over.
- * Measured on that table, 2 cores: 11 page chunks 5.0 s at parallel 2, the raw pipe + key 4.3 s.
- */
-/**
  * The default chunk size, evened out: as many chunks as chunk_rows gives, rounded up to a multiple of
  * the parallel slots, all of one size. 5.18M rows at 500,000 with 2 slots were 10 chunks and one of
  * 183,000 that ran alone at the end, one slot idle; now they are 12 of 432,000, which end together.
@@ -218,6 +206,18 @@ function evenChunkRows(estimatedRows: number, chunkRows: number, parallel: numbe
   return Math.ceil(estimatedRows / chunks);
 }
 
+/**
+ * Rows per chunk: chunk_rows, unless the job leaves it at its default and the table is not stored
+ * in key order. Then every key range visits most of the table's pages, and each chunk costs a pass
+ * over the whole table: on the 5.18M-row benchmark table (random uuid key), 11 chunks of 500,000
+ * rows took 5.5 s where 2 chunks took 4.7 s, as fast as one raw COPY pipe. Such a table is cut in
+ * one chunk per parallel slot instead (resume then redoes up to a slot's share of the table).
+ *
+ * Better, where the source can (PostgreSQL 14+) and the stream is a full refresh into a staging
+ * table: chunks of chunk_rows (set or not) by page ranges, which read each page once whatever their
+ * number. Resume keeps its fine grain; a source changed before a resume starts the stream over.
+ * Measured on that table, 2 cores: 11 page chunks 5.0 s at parallel 2, the raw pipe + key 4.3 s.
+ */
 async function chunkSizing(
   spec: StreamSpec,
   info: TableInfo,
